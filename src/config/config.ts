@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { UpstreamConfig, UpstreamKind } from '../upstreams/types.js';
+import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
+
+type Raw = { [K in FieldName]: z.output<(typeof FIELDS)[K]['schema']> };
+
+/** The effective, validated, frozen configuration. Nothing else reads process.env. */
+export interface Config extends Omit<Raw, 'upstreams'> {
+  upstreams: readonly UpstreamConfig[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  argv?: string[];
+  /** Values that override env and flags (used by tests and the demo). */
+  overrides?: Partial<Record<FieldName, unknown>>;
+}
+
+const KIND_RE = /^(ollama|openai)=(.+)$/;
+
+function parseUpstreams(items: string[], cfg: Raw, problems: string[]): UpstreamConfig[] {
+  const list = items.length > 0 ? items : [`ollama=${cfg.ollamaUrl}`];
+  const seen = new Map<string, number>();
+  const out: UpstreamConfig[] = [];
+  for (const item of list) {
+    const m = KIND_RE.exec(item.trim());
+    if (!m) {
+      problems.push(`upstream "${item}": expected KIND=URL with KIND ollama or openai (SUTAZAI_UPSTREAMS / --upstream)`);
+      continue;
+    }
+    const kind = m[1] as UpstreamKind;
+    const rawUrl = (m[2] ?? '').replace(/\/+$/, '');
+    if (!URL.canParse(rawUrl) || !/^https?:$/.test(new URL(rawUrl).protocol)) {
+      problems.push(`upstream "${item}": "${rawUrl}" is not an http(s) URL`);
+      continue;
+    }
+    const host = new URL(rawUrl).host;
+    const n = (seen.get(host) ?? 0) + 1;
+    seen.set(host, n);
+    out.push({
+      id: n === 1 ? `${kind}@${host}` : `${kind}@${host}#${n}`,
+      kind,
+      url: rawUrl,
+      ...(cfg.upstreamApiKey ? { apiKey: cfg.upstreamApiKey } : {}),
+      connections: cfg.upstreamConnections,
+      timeouts: { connectMs: cfg.connectTimeoutMs, totalMs: cfg.timeoutMs, idleMs: cfg.streamIdleTimeoutMs },
+    });
+  }
+  return out;
+}
+
+function flagOptions() {
+  const options: Record<string, { type: 'string'; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(FIELDS)) {
+    options[spec.flag] = LIST_FIELDS.has(name) ? { type: 'string', multiple: true } : { type: 'string' };
+  }
+  return options;
+}
+
+/** Parse env + flags once; every problem is reported together in one ConfigError. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const problems: string[] = [];
+  let flags: Record<string, string | string[] | undefined> = {};
+  try {
+    flags = parseArgs({ args: sources.argv ?? [], options: flagOptions(), strict: true, allowPositionals: false })
+      .values as Record<string, string | string[] | undefined>;
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(FIELDS)) {
+    let value: unknown = sources.overrides?.[name as FieldName];
+    if (value === undefined) value = flags[spec.flag];
+    if (value === undefined) {
+      const e = env[spec.env];
+      if (e !== undefined && e !== '') {
+        value = LIST_FIELDS.has(name)
+          ? e
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : e;
+      }
+    }
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) raw[name] = parsed.data;
+    else {
+      const msg = parsed.error.issues.map((i) => i.message).join('; ');
+      problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${JSON.stringify(value)})`);
+    }
+  }
+  if (problems.length === 0) {
+    const cfg = raw as Raw;
+    const upstreams = parseUpstreams(cfg.upstreams, cfg, problems);
+    if (problems.length === 0) {
+      return deepFreeze({ ...cfg, upstreams });
+    }
+  }
+  throw new ConfigError(problems);
+}
+
+/** Effective non-secret config, for GET /api/v1/settings. Secrets show as "[set]" or are absent. */
+export function publicSettings(cfg: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(cfg)) {
+    if (SECRET_FIELDS.has(name)) {
+      if (value !== undefined) out[name] = '[set]';
+      continue;
+    }
+    out[name] = value;
+  }
+  out.upstreams = cfg.upstreams.map((u) => ({ id: u.id, kind: u.kind, url: redactUrl(u.url) }));
+  return out;
+}
+
+function redactUrl(u: string): string {
+  const url = new URL(u);
+  if (url.password) url.password = '***';
+  return url.toString().replace(/\/$/, '');
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,63 @@
+import type { FastifyError } from 'fastify';
+import { z } from 'zod';
+import { GatewayError, isGatewayError } from '../errors/catalogue.js';
+
+/** Fastify's own error codes → our catalogue (body parsing, limits, routing). */
+const FASTIFY_CODES: Record<string, (e: FastifyError) => GatewayError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) => new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${e.message}`),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new GatewayError('SUTAZAI_ERR_INVALID_JSON', 'request body is empty but content-type is application/json'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new GatewayError('SUTAZAI_ERR_BODY_TOO_LARGE', 'request body is too large'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new GatewayError('SUTAZAI_ERR_UNSUPPORTED_MEDIA_TYPE', e.message),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => new GatewayError('SUTAZAI_ERR_BAD_REQUEST', e.message),
+  FST_ERR_VALIDATION: (e) => new GatewayError('SUTAZAI_ERR_VALIDATION', e.message),
+};
+
+/** Normalise anything thrown in a handler into a GatewayError. Unknown errors become 500. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  if (err instanceof z.ZodError) return zodToGatewayError(err);
+  const fe = err as Partial<FastifyError>;
+  if (typeof fe.code === 'string') {
+    const map = FASTIFY_CODES[fe.code];
+    if (map) return map(fe as FastifyError);
+  }
+  if (err instanceof SyntaxError) return new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${err.message}`);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new GatewayError('SUTAZAI_ERR_BAD_REQUEST', fe.message ?? 'bad request');
+  }
+  return new GatewayError('SUTAZAI_ERR_INTERNAL', 'internal server error', { cause: err });
+}
+
+/** First zod issue → 400 naming the field, e.g. `messages[0].content: expected string`. */
+export function zodToGatewayError(err: z.ZodError, prefix = ''): GatewayError {
+  const issue = err.issues[0];
+  if (!issue) return new GatewayError('SUTAZAI_ERR_VALIDATION', 'invalid request body');
+  const path = formatPath(issue.path, prefix);
+  const message = path ? `${path}: ${issue.message}` : issue.message;
+  return new GatewayError('SUTAZAI_ERR_VALIDATION', message, path ? { param: path } : {});
+}
+
+function formatPath(path: readonly PropertyKey[], prefix: string): string {
+  let out = prefix;
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+/** Parse `body` with `schema`, throwing a 400 GatewayError naming the first bad field. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (body === undefined || body === null) {
+    throw new GatewayError('SUTAZAI_ERR_VALIDATION', 'request body is required (JSON object)');
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) throw zodToGatewayError(r.error);
+  return r.data;
+}
+
+/** Headers every error response carries (Retry-After on 429/503). */
+export function errorHeaders(err: GatewayError): Record<string, string> {
+  return err.retryAfter !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) } : {};
+}

@@ -1,0 +1,101 @@
+import type { UpstreamAdapter } from '../upstreams/types.js';
+import type { Caller, Chunk, EmbedRequest, EmbedResult, GenerationRequest, ModelInfo } from './types.js';
+import { primeStream } from './stream.js';
+
+/** Where an answer came from; sent as `x-sutazai-cache` on every LLM route. */
+export type CacheStatus = 'hit-l1' | 'hit-l2' | 'miss' | 'merged' | 'bypass';
+
+export interface RequestContext {
+  caller: Caller;
+  /** Aborted when the client goes away (or the request times out). */
+  signal: AbortSignal;
+  /** Request headers relevant to policy (e.g. cache-control), lower-cased names. */
+  cacheControl?: string;
+}
+
+export interface GenerationResult {
+  /**
+   * The answer as chunks. The first chunk has already been received from the source, so errors
+   * that happen before any output are thrown by `generate()` instead (a surface can still send
+   * a proper status code). Iterate once.
+   */
+  chunks: AsyncIterable<Chunk>;
+  model: string;
+  upstream: string;
+  cache: CacheStatus;
+}
+
+export interface EmbedOutcome {
+  result: EmbedResult;
+  upstream: string;
+  cache: CacheStatus;
+}
+
+export type Next<T> = () => Promise<T>;
+
+/** A pipeline stage: answer the request itself, or call `next()` and optionally wrap the result. */
+export interface Stage {
+  readonly name: string;
+  generate?(req: GenerationRequest, ctx: RequestContext, next: Next<GenerationResult>): Promise<GenerationResult>;
+  embed?(req: EmbedRequest, ctx: RequestContext, next: Next<EmbedOutcome>): Promise<EmbedOutcome>;
+}
+
+/** Resolves a model name to the adapter that serves it (see upstreams/registry). */
+export interface ModelRouter {
+  resolve(model: string): Promise<UpstreamAdapter>;
+  list(): Promise<ModelInfo[]>;
+}
+
+export interface Pipeline {
+  generate(req: GenerationRequest, ctx: RequestContext): Promise<GenerationResult>;
+  embed(req: EmbedRequest, ctx: RequestContext): Promise<EmbedOutcome>;
+  listModels(): Promise<ModelInfo[]>;
+}
+
+export interface PipelineDeps {
+  router: ModelRouter;
+  /** In order, outermost first: e.g. [auth, limits, cache, admission]. */
+  stages: readonly Stage[];
+}
+
+/**
+ * The only place that knows the order of stages. The innermost step resolves the upstream and
+ * calls the adapter; every stage sees (and may wrap) the chunk stream.
+ */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const genStages = deps.stages.filter((s) => s.generate);
+  const embedStages = deps.stages.filter((s) => s.embed);
+
+  async function callUpstream(req: GenerationRequest, ctx: RequestContext): Promise<GenerationResult> {
+    const adapter = await deps.router.resolve(req.model);
+    const source = req.kind === 'chat' ? adapter.chat(req, ctx.signal) : adapter.generate(req, ctx.signal);
+    const chunks = await primeStream(source);
+    return { chunks, model: req.model, upstream: adapter.id, cache: 'bypass' };
+  }
+
+  async function callEmbed(req: EmbedRequest, ctx: RequestContext): Promise<EmbedOutcome> {
+    const adapter = await deps.router.resolve(req.model);
+    const result = await adapter.embed(req, ctx.signal);
+    return { result, upstream: adapter.id, cache: 'bypass' };
+  }
+
+  return {
+    generate(req, ctx) {
+      const run = (i: number): Promise<GenerationResult> => {
+        const stage = genStages[i];
+        if (!stage?.generate) return callUpstream(req, ctx);
+        return stage.generate(req, ctx, () => run(i + 1));
+      };
+      return run(0);
+    },
+    embed(req, ctx) {
+      const run = (i: number): Promise<EmbedOutcome> => {
+        const stage = embedStages[i];
+        if (!stage?.embed) return callEmbed(req, ctx);
+        return stage.embed(req, ctx, () => run(i + 1));
+      };
+      return run(0);
+    },
+    listModels: () => deps.router.list(),
+  };
+}
