@@ -1,0 +1,86 @@
+import type { FastifyBaseLogger as Logger, FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config/config.js';
+import { createPipeline, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
+import type { UpstreamAdapter } from '../upstreams/types.js';
+import { createHealthMonitor, type DependencyStatus, type HealthMonitor } from './health.js';
+import { createSystemSampler, type SystemSampler } from './system.js';
+
+
+type Check = () => DependencyStatus | Promise<DependencyStatus>;
+
+/**
+ * Everything the HTTP app needs, built once from config. Each feature module adds its stage,
+ * its health check, its routes and its closer here; buildApp() only wires routes.
+ */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  adapters: readonly UpstreamAdapter[];
+  pipeline: Pipeline;
+  health: HealthMonitor;
+  system: SystemSampler;
+  dependencies(): Promise<Record<string, DependencyStatus>>;
+  features(): Record<string, boolean>;
+  /** Extra route plugins contributed by feature modules (cache admin, tasks, metrics...). */
+  plugins: Array<{ name: string; plugin: FastifyPluginAsync }>;
+  /** Release everything, in reverse order of creation. */
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const checks: Record<string, Check> = {};
+  const features: Record<string, boolean> = { streaming: true, batch: true, openai_api: true, ollama_api: true };
+  const plugins: Services['plugins'] = [];
+  const stages: Stage[] = [];
+
+  const adapters = createUpstreams(config.upstreams);
+  closers.push(async () => {
+    await Promise.all(adapters.map((a) => a.close()));
+  });
+  const catalog = createModelCatalog({ adapters, refreshMs: config.modelRefreshMs });
+  closers.push(() => catalog.close());
+
+  const health = createHealthMonitor(adapters);
+  closers.push(() => health.close());
+  const system = createSystemSampler();
+  closers.push(() => system.close());
+
+  // [cache] response cache stage, checks, routes
+  // [tasks] task queue service, checks, routes
+  // [metrics] metrics registry, stage, routes
+
+  const pipeline = createPipeline({ router: catalog, stages });
+
+  return {
+    config,
+    logger,
+    adapters,
+    pipeline,
+    health,
+    system,
+    plugins,
+    features: () => features,
+    async dependencies() {
+      const out: Record<string, DependencyStatus> = {};
+      for (const [name, check] of Object.entries(checks)) {
+        try {
+          out[name] = await check();
+        } catch (err) {
+          out[name] = { status: 'unhealthy', detail: (err as Error).message };
+        }
+      }
+      return out;
+    },
+    async close() {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          logger.warn({ err }, 'error while closing a service');
+        }
+      }
+    },
+  };
+}

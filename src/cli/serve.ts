@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { createServices, type Services } from '../app/services.js';
+import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
+import { buildApp } from '../http/app.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  /** Stop accepting, let in-flight requests finish up to the grace deadline, close pools. */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>) {
+  return pino({
+    level: config.logLevel,
+    base: { svc: 'sutazai' },
+    // Prompt text is never logged by default; redact common body fields defensively.
+    redact: ['req.body', 'body.message', 'body.messages', 'body.prompt', 'body.prompts', 'req.headers.authorization'],
+  });
+}
+
+/** Build services + app and listen. Used by `sutazai serve`, the demo, tests and benchmarks. */
+export async function startGateway(config: Config): Promise<RunningGateway> {
+  const logger = createLogger(config);
+  const services = await createServices(config, logger);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(services);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    services,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+        deadline.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+          await services.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Close on the first SIGINT/SIGTERM; a second signal exits at once. */
+export function closeOnSignals(close: () => Promise<void>, log: (msg: string) => void) {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      log(`${sig} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${sig}: shutting down gracefully`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export async function runServeCli(argv: string[], sources: Omit<ConfigSources, 'argv'> = {}): Promise<void> {
+  const config = loadConfig({ env: process.env, ...sources, argv });
+  const gw = await startGateway(config);
+  gw.app.log.info(
+    { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${u.url}`) },
+    `SutazAI listening on ${gw.url}`,
+  );
+  closeOnSignals(gw.close, (m) => gw.app.log.info(m));
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import compress from '@fastify/compress';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Services } from '../app/services.js';
+import { GatewayError } from '../errors/catalogue.js';
+import { v1BatchRoutes } from './v1/batch.js';
+import { v1ChatRoutes } from './v1/chat.js';
+import { v1InfoRoutes } from './v1/info.js';
+import { v1ErrorHandler } from './v1/render.js';
+
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+/** Builds the Fastify app from services. Never listens: the CLI (or a test) does that. */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config, logger } = services;
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimit,
+    // Honour a sane incoming x-request-id, otherwise make one.
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
+    },
+    requestIdLogLabel: 'reqId',
+    return503OnClosing: true,
+    keepAliveTimeout: 72_000,
+  });
+
+  // Set on the raw response so it is also present on hijacked (streamed) replies.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.raw.setHeader('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode;
+    if (status >= 500) req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
+    else req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
+  });
+
+  await app.register(compress, {
+    global: true,
+    threshold: 1024,
+    encodings: ['br', 'gzip'],
+    brotliOptions: { params: { [(await import('node:zlib')).constants.BROTLI_PARAM_QUALITY]: 4 } },
+    // Event streams and NDJSON are written raw and must never be compressed.
+    customTypes: /^(application\/json|text\/(html|plain|css|javascript)|application\/javascript|image\/svg)/,
+  });
+
+  app.setErrorHandler(v1ErrorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    v1ErrorHandler(new GatewayError('SUTAZAI_ERR_NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`), req, reply);
+  });
+
+  // [route-cache] route-level GET cache hook
+
+  await app.register(async (v1) => {
+    await v1InfoRoutes(v1, services);
+    await v1ChatRoutes(v1, services);
+    await v1BatchRoutes(v1, services);
+  });
+
+  // [surfaces] OpenAI (/v1/*) and Ollama (/api/*) surfaces
+
+  for (const p of services.plugins) await app.register(p.plugin);
+
+  return app;
+}
