@@ -1,0 +1,63 @@
+import { checkSchemaName, type SqlDriver } from './driver.js';
+
+/** One schema change. Versions only ever grow; a released migration is never edited. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Numbered migrations, applied in order at start-up. The same SQL runs on PostgreSQL and PGlite. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tasks',
+    sql: `
+      CREATE TABLE tasks (
+        id          text PRIMARY KEY,
+        task_type   text NOT NULL,
+        status      text NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+        priority    integer NOT NULL,
+        attempts    integer NOT NULL DEFAULT 0,
+        result      jsonb,
+        error       jsonb,
+        created_at  timestamptz NOT NULL,
+        started_at  timestamptz,
+        finished_at timestamptz
+      );
+      CREATE INDEX tasks_created_at_idx ON tasks (created_at DESC);
+      CREATE INDEX tasks_status_created_at_idx ON tasks (status, created_at DESC);
+    `,
+  },
+];
+
+/**
+ * Apply pending migrations in one transaction. An advisory lock serialises processes that start
+ * together against the same database, so each migration runs exactly once.
+ */
+export async function migrate(
+  driver: SqlDriver,
+  schema: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  return driver.transaction(async (q) => {
+    await q.query(`SELECT pg_advisory_xact_lock(hashtext('sutazai.migrations.' || $1::text))`, [schema]);
+    await q.exec(`CREATE SCHEMA IF NOT EXISTS "${checkSchemaName(schema)}"`);
+    await q.exec(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const rows = await q.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    const sorted = [...migrations].sort((a, b) => a.version - b.version);
+    for (const m of sorted) {
+      if (applied.has(m.version)) continue;
+      await q.exec(m.sql);
+      await q.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.add(m.version);
+    }
+    return [...applied].sort((a, b) => a - b);
+  });
+}

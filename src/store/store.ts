@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { checkSchemaName, type SqlDriver } from './driver.js';
+import { migrate } from './migrations.js';
+import { createPgDriver } from './pg-driver.js';
+import { createPgliteDriver } from './pglite-driver.js';
+import { createTaskRepository } from './tasks.js';
+import type { Store } from './types.js';
+
+export interface StoreOptions {
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>;
+  /** PostgreSQL schema holding the tables (created if missing). Default "public"; tests use their own. */
+  schema?: string;
+  /** PGlite only: keep the database in memory instead of `<dataDir>/pglite` (tests). Default false. */
+  inMemory?: boolean;
+  /** PostgreSQL pool size. Default 10. */
+  poolSize?: number;
+}
+
+/**
+ * Open the SQL store: PostgreSQL when `databaseUrl` is set, otherwise embedded PGlite in
+ * `<dataDir>/pglite`. Migrations run before this resolves, so a broken database fails start-up.
+ */
+export async function createStore(opts: StoreOptions): Promise<Store> {
+  const schema = checkSchemaName(opts.schema ?? 'public');
+  const url = opts.config.databaseUrl;
+  let driver: SqlDriver;
+  if (url !== undefined) {
+    driver = createPgDriver({
+      connectionString: url,
+      schema,
+      ...(opts.poolSize ? { max: opts.poolSize } : {}),
+    });
+  } else {
+    driver = await createPgliteDriver({
+      schema,
+      ...(opts.inMemory ? {} : { dir: join(opts.config.dataDir, 'pglite') }),
+    });
+  }
+  try {
+    await migrate(driver, schema);
+  } catch (err) {
+    await driver.close();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    driver: driver.name,
+    shared: driver.name === 'postgres',
+    tasks: createTaskRepository(driver),
+    async migrations() {
+      const rows = await driver.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
+      return rows.map((r) => r.version);
+    },
+    async ping() {
+      await driver.query('SELECT 1');
+    },
+    poolStats: () => driver.stats(),
+    close() {
+      closed ??= driver.close();
+      return closed;
+    },
+  };
+}
+
+/** Drop a schema and everything in it (test clean-up). PostgreSQL only. */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const driver = createPgDriver({ connectionString: databaseUrl, schema: 'public', max: 1 });
+  try {
+    await driver.exec(`DROP SCHEMA IF EXISTS "${checkSchemaName(schema)}" CASCADE`);
+  } finally {
+    await driver.close();
+  }
+}

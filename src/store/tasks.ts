@@ -1,0 +1,87 @@
+import type { Queryable } from './driver.js';
+import type { TaskErrorInfo, TaskListQuery, TaskRecord, TaskRepository, TaskStatus } from './types.js';
+
+interface TaskRow {
+  id: string;
+  task_type: string;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  result: unknown;
+  error: TaskErrorInfo | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const COLUMNS =
+  'id, task_type, status, priority, attempts, result, error, created_at, started_at, finished_at';
+
+function toRecord(row: TaskRow): TaskRecord {
+  const rec: TaskRecord = {
+    id: row.id,
+    type: row.task_type,
+    status: row.status,
+    priority: row.priority,
+    attempts: row.attempts,
+    createdAt: row.created_at.getTime(),
+  };
+  if (row.result !== null && row.result !== undefined) rec.result = row.result;
+  if (row.error !== null) rec.error = row.error;
+  if (row.started_at !== null) rec.startedAt = row.started_at.getTime();
+  if (row.finished_at !== null) rec.finishedAt = row.finished_at.getTime();
+  return rec;
+}
+
+const ts = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+export function createTaskRepository(db: Queryable): TaskRepository {
+  return {
+    async save(r) {
+      await db.query(
+        `INSERT INTO tasks (${COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET
+           status = EXCLUDED.status, priority = EXCLUDED.priority, attempts = EXCLUDED.attempts,
+           result = EXCLUDED.result, error = EXCLUDED.error, started_at = EXCLUDED.started_at,
+           finished_at = EXCLUDED.finished_at`,
+        [
+          r.id,
+          r.type,
+          r.status,
+          r.priority,
+          r.attempts,
+          json(r.result),
+          json(r.error),
+          ts(r.createdAt),
+          ts(r.startedAt),
+          ts(r.finishedAt),
+        ],
+      );
+    },
+    async get(id) {
+      const rows = await db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = $1`, [id]);
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    },
+    async list(q: TaskListQuery) {
+      const rows =
+        q.status === undefined
+          ? await db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks ORDER BY created_at DESC, id LIMIT $1`, [
+              q.limit,
+            ])
+          : await db.query<TaskRow>(
+              `SELECT ${COLUMNS} FROM tasks WHERE status = $1 ORDER BY created_at DESC, id LIMIT $2`,
+              [q.status, q.limit],
+            );
+      return rows.map(toRecord);
+    },
+    async deleteFinishedBefore(before) {
+      const rows = await db.query<{ id: string }>(
+        `DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < $1 RETURNING id`,
+        [ts(before)],
+      );
+      return rows.length;
+    },
+  };
+}

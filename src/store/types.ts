@@ -1,0 +1,62 @@
+/** Lifecycle of a background task. Final states: completed, failed, cancelled. */
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+export const FINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Why a task failed, as shown to clients: a catalogue code and a message. */
+export interface TaskErrorInfo {
+  code: string;
+  message: string;
+}
+
+/** A task as the store keeps it. Times are epoch milliseconds. */
+export interface TaskRecord {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  /** 0-10 as submitted. */
+  priority: number;
+  /** Attempts started so far (0 while never run). */
+  attempts: number;
+  result?: unknown;
+  error?: TaskErrorInfo;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface TaskListQuery {
+  status?: TaskStatus;
+  /** Newest first; at most this many. */
+  limit: number;
+}
+
+/** Final task states and results. Writes are idempotent upserts keyed by task id. */
+export interface TaskRepository {
+  save(record: TaskRecord): Promise<void>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(query: TaskListQuery): Promise<TaskRecord[]>;
+  /** Delete finished tasks older than `before` (epoch ms); returns how many went. */
+  deleteFinishedBefore(before: number): Promise<number>;
+}
+
+/** Connection pool figures for metrics. PGlite reports one connection. */
+export interface StorePoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** The SQL store: the only module that writes SQL. */
+export interface Store {
+  readonly driver: 'postgres' | 'pglite';
+  /** True when other processes see the same data (PostgreSQL); PGlite is private to this process. */
+  readonly shared: boolean;
+  readonly tasks: TaskRepository;
+  /** Versions of the migrations applied, ascending. */
+  migrations(): Promise<number[]>;
+  ping(): Promise<void>;
+  poolStats(): StorePoolStats;
+  close(): Promise<void>;
+}
