@@ -1,0 +1,222 @@
+import { StringDecoder } from 'node:string_decoder';
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { errors } from '../errors/catalogue.js';
+import type { GatewayError } from '../errors/catalogue.js';
+import { clientClosed, mapNetworkError, mapStatus } from './errors.js';
+import type { UpstreamConfig, UpstreamPoolStats, UpstreamTimeouts } from './types.js';
+
+/**
+ * The HTTP side shared by both adapters: one keep-alive undici Pool per upstream, and an
+ * UpstreamCall per request that owns the timers, the abort wiring and the error mapping.
+ */
+
+type Body = Dispatcher.ResponseData['body'];
+type Method = 'GET' | 'POST';
+
+export interface UpstreamHttp {
+  readonly id: string;
+  readonly timeouts: UpstreamTimeouts;
+  /** Start a call. Pair every call with `call.end()` in a finally block. */
+  call(signal: AbortSignal, model: string | undefined): UpstreamCall;
+  /** POST/GET and parse the JSON response in one go (non-streaming). */
+  json(
+    method: Method,
+    path: string,
+    payload: string | undefined,
+    signal: AbortSignal,
+    model?: string,
+  ): Promise<unknown>;
+  inFlight(): number;
+  poolStats(): UpstreamPoolStats;
+  close(): Promise<void>;
+}
+
+/** Validates the config (fails at start-up, not on the first request) and builds the pool. */
+export function createUpstreamHttp(
+  cfg: UpstreamConfig,
+  extraHeaders: Record<string, string> = {},
+): UpstreamHttp {
+  const { id, timeouts } = cfg;
+  let url: URL;
+  try {
+    url = new URL(cfg.url);
+  } catch {
+    throw new Error(`upstream '${id}': invalid url '${cfg.url}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`upstream '${id}': url must be http(s), got '${cfg.url}'`);
+  }
+  if (!Number.isInteger(cfg.connections) || cfg.connections < 1) {
+    throw new Error(`upstream '${id}': connections must be a positive integer`);
+  }
+  for (const key of ['connectMs', 'totalMs', 'idleMs'] as const) {
+    if (!(timeouts[key] > 0)) throw new Error(`upstream '${id}': timeouts.${key} must be > 0`);
+  }
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const pool = new Pool(url.origin, {
+    connections: cfg.connections,
+    connect: { timeout: timeouts.connectMs },
+    // Our own timers (UpstreamCall) fire first; these are a backstop only.
+    headersTimeout: timeouts.totalMs + 1000,
+    bodyTimeout: Math.max(timeouts.totalMs, timeouts.idleMs) + 1000,
+  });
+  // One frozen header object shared by every request: nothing is built per call.
+  const headers: Record<string, string> = Object.freeze({
+    'content-type': 'application/json',
+    accept: 'application/json',
+    ...extraHeaders,
+  });
+  const state = { inFlight: 0 };
+  const ctx: CallContext = { id, timeouts, pool, basePath, headers, state };
+
+  return {
+    id,
+    timeouts,
+    call: (signal, model) => new UpstreamCall(ctx, signal, model),
+    async json(method, path, payload, signal, model) {
+      const call = new UpstreamCall(ctx, signal, model);
+      try {
+        const body = await call.send(method, path, payload);
+        return await call.readJson(body);
+      } catch (err) {
+        throw call.fail(err);
+      } finally {
+        call.end();
+      }
+    },
+    inFlight: () => state.inFlight,
+    poolStats() {
+      const s = pool.stats;
+      return { connected: s.connected, free: s.free, pending: s.pending, running: s.running };
+    },
+    close: () => pool.close(),
+  };
+}
+
+interface CallContext {
+  id: string;
+  timeouts: UpstreamTimeouts;
+  pool: Pool;
+  basePath: string;
+  headers: Record<string, string>;
+  state: { inFlight: number };
+}
+
+/**
+ * One upstream request. Timers: `totalMs` covers the whole non-streaming call and the time to the
+ * first body chunk of a stream; after that `idleMs` limits the silence between chunks. Any stop
+ * (caller abort, timeout, early `return()` of the consumer) aborts the undici request, which
+ * destroys the socket so the upstream sees the disconnect and frees its slot.
+ */
+export class UpstreamCall {
+  private readonly ac = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private idle = false;
+  private started = false;
+  private completed = false;
+  private ended = false;
+  private failure: GatewayError | undefined;
+  private readonly onCallerAbort = (): void => this.abort(clientClosed(this.signal.reason));
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly signal: AbortSignal,
+    private readonly model: string | undefined,
+  ) {
+    ctx.state.inFlight++;
+    if (signal.aborted) {
+      this.failure = clientClosed(signal.reason);
+      return;
+    }
+    signal.addEventListener('abort', this.onCallerAbort, { once: true });
+    this.timer = setTimeout(this.onTimeout, ctx.timeouts.totalMs);
+  }
+
+  get upstream(): string {
+    return this.ctx.id;
+  }
+
+  private readonly onTimeout = (): void => {
+    this.abort(errors.upstreamTimeout(this.ctx.id, this.idle ? 'idle between stream chunks' : 'total'));
+  };
+
+  private abort(failure: GatewayError): void {
+    if (this.failure === undefined) this.failure = failure;
+    this.ac.abort(this.failure);
+  }
+
+  /** Sends the request; resolves with the body of a 2xx response, throws the mapped error otherwise. */
+  async send(method: Method, path: string, payload: string | undefined): Promise<Body> {
+    if (this.failure !== undefined) throw this.failure;
+    const res = await this.ctx.pool.request({
+      path: this.ctx.basePath + path,
+      method,
+      headers: this.ctx.headers,
+      body: payload,
+      signal: this.ac.signal,
+    });
+    this.started = true;
+    if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
+    const text = await res.body.text();
+    this.completed = true;
+    throw mapStatus(this.ctx.id, res.statusCode, res.headers, text, this.model);
+  }
+
+  /** Reads and parses a whole JSON body. */
+  async readJson(body: Body): Promise<unknown> {
+    const text = await body.text();
+    this.completed = true;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw errors.upstreamBadResponse(this.ctx.id, 'response is not valid JSON');
+    }
+  }
+
+  /**
+   * The body as decoded UTF-8 text pieces, as they arrive. Switches from the total timer to the
+   * idle timer on the first piece and re-arms it on every piece.
+   */
+  async *text(body: Body): AsyncGenerator<string, void, undefined> {
+    const decoder = new StringDecoder('utf8');
+    for await (const buf of body as AsyncIterable<Buffer>) {
+      this.touch();
+      const s = decoder.write(buf);
+      if (s.length > 0) yield s;
+    }
+    this.completed = true;
+    const tail = decoder.end();
+    if (tail.length > 0) yield tail;
+  }
+
+  private touch(): void {
+    if (this.timer === undefined) return;
+    if (this.idle) {
+      this.timer.refresh();
+      return;
+    }
+    this.idle = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onTimeout, this.ctx.timeouts.idleMs);
+  }
+
+  /** The error to throw for `err` caught during this call (an abort reason wins over its symptom). */
+  fail(err: unknown): GatewayError {
+    if (this.failure !== undefined) return this.failure;
+    return mapNetworkError(this.ctx.id, err, this.started);
+  }
+
+  /** Releases timers and listeners; aborts the upstream request if its body was not fully read. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ctx.state.inFlight--;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.signal.removeEventListener('abort', this.onCallerAbort);
+    if (!this.completed && !this.ac.signal.aborted) {
+      this.failure ??= clientClosed(undefined);
+      this.ac.abort(this.failure);
+    }
+  }
+}

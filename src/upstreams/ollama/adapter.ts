@@ -1,0 +1,118 @@
+import { errors } from '../../errors/catalogue.js';
+import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
+import { messageOf } from '../errors.js';
+import { createUpstreamHttp } from '../http.js';
+import { asObject, ndjsonObjects, num, str } from '../ndjson.js';
+import type { Json } from '../ndjson.js';
+import { healthCheck } from '../health.js';
+import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
+import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
+import type { OllamaReadState } from './wire.js';
+
+/**
+ * Adapter for Ollama's native API: /api/chat, /api/generate, /api/embed, /api/tags, /api/version.
+ * Streams are NDJSON, parsed line by line as they arrive; a `{"error":…}` line ends the stream
+ * with SUTAZAI_ERR_UPSTREAM_ERROR.
+ */
+export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
+  const auth = cfg.apiKey === undefined ? undefined : { authorization: `Bearer ${cfg.apiKey}` };
+  const http = createUpstreamHttp(cfg, auth);
+  const id = cfg.id;
+
+  async function* run(
+    kind: 'chat' | 'generate',
+    payload: string,
+    model: string,
+    stream: boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<Chunk, void, undefined> {
+    const call = http.call(signal, model);
+    const st: OllamaReadState = { upstream: id, toolCalls: 0 };
+    try {
+      const body = await call.send('POST', kind === 'chat' ? '/api/chat' : '/api/generate', payload);
+      if (!stream) {
+        const obj = asObject(await call.readJson(body), id);
+        throwIfError(obj);
+        const delta = deltaOf(obj, kind);
+        if (delta !== undefined) yield delta;
+        const tools = toolCallsOf(obj, kind, st);
+        if (tools !== undefined) yield tools;
+        yield doneOf(obj, st);
+        return;
+      }
+      // The final object's `done` chunk is held until the body has ended, so the connection goes
+      // back to the pool intact even if the consumer stops right after it.
+      let final: Chunk | undefined;
+      for await (const obj of ndjsonObjects(call.text(body), id)) {
+        if (final !== undefined) continue;
+        throwIfError(obj);
+        const delta = deltaOf(obj, kind);
+        if (delta !== undefined) yield delta;
+        const tools = toolCallsOf(obj, kind, st);
+        if (tools !== undefined) yield tools;
+        if (obj.done === true) final = doneOf(obj, st);
+      }
+      if (final === undefined) throw errors.upstreamBadResponse(id, 'stream ended without a done object');
+      yield final;
+    } catch (err) {
+      throw call.fail(err);
+    } finally {
+      call.end();
+    }
+  }
+
+  function throwIfError(obj: Json): void {
+    if (obj.error !== undefined && obj.error !== null) {
+      throw errors.upstreamError(id, messageOf(obj.error) ?? 'error');
+    }
+  }
+
+  return {
+    id,
+    kind: 'ollama',
+    baseUrl: cfg.url,
+    chat: (req: ChatRequest, signal) => run('chat', chatBody(req), req.model, req.stream, signal),
+    generate: (req: GenerateRequest, signal) =>
+      run('generate', generateBody(req), req.model, req.stream, signal),
+
+    async embed(req, signal): Promise<EmbedResult> {
+      const obj = asObject(await http.json('POST', '/api/embed', embedBody(req), signal, req.model), id);
+      if (!Array.isArray(obj.embeddings))
+        throw errors.upstreamBadResponse(id, 'embed response has no embeddings');
+      return {
+        model: str(obj.model) || req.model,
+        embeddings: obj.embeddings as number[][],
+        promptTokens: num(obj.prompt_eval_count),
+      };
+    },
+
+    async listModels(signal): Promise<ModelInfo[]> {
+      const obj = asObject(await http.json('GET', '/api/tags', undefined, signal), id);
+      if (!Array.isArray(obj.models)) throw errors.upstreamBadResponse(id, 'tags response has no models');
+      const out: ModelInfo[] = [];
+      for (const item of obj.models as unknown[]) {
+        const m = (item ?? {}) as Json;
+        const name = str(m.name) || str(m.model);
+        if (name.length === 0) continue;
+        const info: ModelInfo = { name, upstream: id };
+        if (typeof m.modified_at === 'string') info.modifiedAt = m.modified_at;
+        if (typeof m.size === 'number') info.size = m.size;
+        if (typeof m.digest === 'string') info.digest = m.digest;
+        if (typeof m.details === 'object' && m.details !== null) info.details = m.details as Json;
+        if (Array.isArray(m.capabilities)) info.capabilities = (m.capabilities as unknown[]).map(String);
+        out.push(info);
+      }
+      return out;
+    },
+
+    health: (signal) =>
+      healthCheck(async () => {
+        const obj = asObject(await http.json('GET', '/api/version', undefined, signal), id);
+        return typeof obj.version === 'string' ? obj.version : undefined;
+      }),
+
+    inFlight: () => http.inFlight(),
+    poolStats: () => http.poolStats(),
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,147 @@
+import type {
+  ChatMessage,
+  ChatRequest,
+  Chunk,
+  EmbedRequest,
+  FinishReason,
+  GenerateRequest,
+  GenerationOptions,
+  Timings,
+  ToolCall,
+} from '../../pipeline/types.js';
+import { num, str } from '../ndjson.js';
+import type { Json } from '../ndjson.js';
+import { toolArguments, toolCallId, wireTools } from '../tool-calls.js';
+
+/**
+ * Internal request ↔ Ollama native wire format (/api/chat, /api/generate, /api/embed).
+ * Absent options are omitted so the model's Modelfile defaults apply.
+ */
+
+export function ollamaOptions(o: GenerationOptions | undefined): Json | undefined {
+  if (o === undefined) return undefined;
+  const out: Json = {};
+  let any = false;
+  const set = (key: string, value: unknown): void => {
+    if (value !== undefined) {
+      out[key] = value;
+      any = true;
+    }
+  };
+  if (o.extra !== undefined) {
+    for (const key of Object.keys(o.extra)) set(key, o.extra[key]);
+  }
+  set('temperature', o.temperature);
+  set('top_p', o.topP);
+  set('top_k', o.topK);
+  set('seed', o.seed);
+  set('num_predict', o.maxTokens);
+  set('stop', o.stop);
+  set('presence_penalty', o.presencePenalty);
+  set('frequency_penalty', o.frequencyPenalty);
+  set('repeat_penalty', o.repeatPenalty);
+  set('num_ctx', o.numCtx);
+  return any ? out : undefined;
+}
+
+function wireMessage(m: ChatMessage): unknown {
+  // A plain message already has Ollama's shape (role, content, images?, thinking?): send it as is.
+  if (m.toolCalls === undefined && m.toolName === undefined && m.toolCallId === undefined) return m;
+  const out: Json = { role: m.role, content: m.content };
+  if (m.images !== undefined) out.images = m.images;
+  if (m.thinking !== undefined) out.thinking = m.thinking;
+  if (m.toolCalls !== undefined) {
+    out.tool_calls = m.toolCalls.map((c) => ({
+      id: c.id,
+      function: { name: c.name, arguments: c.arguments },
+    }));
+  }
+  if (m.toolName !== undefined) out.tool_name = m.toolName;
+  if (m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
+  return out;
+}
+
+export function chatBody(req: ChatRequest): string {
+  const body: Json = { model: req.model, messages: req.messages.map(wireMessage), stream: req.stream };
+  const options = ollamaOptions(req.options);
+  if (options !== undefined) body.options = options;
+  if (req.format !== undefined) body.format = req.format;
+  if (req.tools !== undefined && req.tools.length > 0) body.tools = wireTools(req.tools);
+  if (req.think !== undefined) body.think = req.think;
+  if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
+  return JSON.stringify(body);
+}
+
+export function generateBody(req: GenerateRequest): string {
+  const body: Json = { model: req.model, prompt: req.prompt, stream: req.stream };
+  if (req.system !== undefined) body.system = req.system;
+  if (req.suffix !== undefined) body.suffix = req.suffix;
+  if (req.images !== undefined && req.images.length > 0) body.images = req.images;
+  if (req.raw !== undefined) body.raw = req.raw;
+  const options = ollamaOptions(req.options);
+  if (options !== undefined) body.options = options;
+  if (req.format !== undefined) body.format = req.format;
+  if (req.think !== undefined) body.think = req.think;
+  if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
+  return JSON.stringify(body);
+}
+
+export function embedBody(req: EmbedRequest): string {
+  const body: Json = { model: req.model, input: req.input };
+  if (req.truncate !== undefined) body.truncate = req.truncate;
+  if (req.dimensions !== undefined) body.dimensions = req.dimensions;
+  const options = ollamaOptions(req.options);
+  if (options !== undefined) body.options = options;
+  if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
+  return JSON.stringify(body);
+}
+
+/** Per-response state while reading Ollama objects (one for non-streaming, many for a stream). */
+export interface OllamaReadState {
+  upstream: string;
+  toolCalls: number;
+}
+
+/** Text and thinking of one chat (`message.*`) or generate (top-level) object, as a delta chunk. */
+export function deltaOf(obj: Json, kind: 'chat' | 'generate'): Chunk | undefined {
+  const src = kind === 'chat' ? (obj.message as Json | undefined) : obj;
+  if (typeof src !== 'object' || src === null) return undefined;
+  const text = str(kind === 'chat' ? src.content : src.response);
+  const thinking = str(src.thinking);
+  if (text.length === 0 && thinking.length === 0) return undefined;
+  return thinking.length > 0 ? { type: 'delta', text, thinking } : { type: 'delta', text };
+}
+
+/** Tool calls of one object (Ollama sends whole calls, arguments as an object). */
+export function toolCallsOf(obj: Json, kind: 'chat' | 'generate', st: OllamaReadState): Chunk | undefined {
+  const src = kind === 'chat' ? (obj.message as Json | undefined) : obj;
+  const raw = typeof src === 'object' && src !== null ? src.tool_calls : undefined;
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const calls: ToolCall[] = [];
+  for (const item of raw as unknown[]) {
+    const c = (item ?? {}) as Json;
+    const fn = (c.function ?? {}) as Json;
+    calls.push({
+      id: toolCallId(c.id, st.toolCalls++),
+      name: str(fn.name),
+      arguments: toolArguments(fn.arguments, st.upstream),
+    });
+  }
+  return { type: 'tool_calls', calls };
+}
+
+/** The `done` chunk from Ollama's final object. */
+export function doneOf(obj: Json, st: OllamaReadState): Chunk {
+  const finishReason: FinishReason =
+    st.toolCalls > 0 ? 'tool_calls' : obj.done_reason === 'length' ? 'length' : 'stop';
+  const usage = { promptTokens: num(obj.prompt_eval_count), completionTokens: num(obj.eval_count) };
+  if (obj.total_duration === undefined && obj.eval_duration === undefined) {
+    return { type: 'done', finishReason, usage };
+  }
+  const timings: Timings = {};
+  if (typeof obj.total_duration === 'number') timings.totalDurationNs = obj.total_duration;
+  if (typeof obj.load_duration === 'number') timings.loadDurationNs = obj.load_duration;
+  if (typeof obj.prompt_eval_duration === 'number') timings.promptEvalDurationNs = obj.prompt_eval_duration;
+  if (typeof obj.eval_duration === 'number') timings.evalDurationNs = obj.eval_duration;
+  return { type: 'done', finishReason, usage, timings };
+}
