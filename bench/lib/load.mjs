@@ -1,0 +1,83 @@
+// A closed-loop HTTP load generator that times every request with process.hrtime
+// (wrk's latency figures were found inconsistent on these machines; autocannon rounds to ms).
+import { Pool } from 'undici';
+
+/**
+ * Run `connections` workers, each sending requests back-to-back on its own keep-alive
+ * connection, for `durationMs` after a warm-up (which also opens every connection first).
+ * Returns latencies in ms (sorted), throughput and error counts.
+ */
+export async function runLoad({ url, method = 'GET', path = '/', body, headers = {}, connections, durationMs, warmupMs = 1000, check }) {
+  const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const reqHeaders = body ? { 'content-type': 'application/json', ...headers } : headers;
+  const payload = body ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined;
+  let recording = false;
+  let stop = false;
+  const samples = [];
+  let errors = 0;
+  let non2xx = 0;
+  let count = 0;
+
+  async function one() {
+    const t0 = process.hrtime.bigint();
+    try {
+      const res = await pool.request({ method, path, headers: reqHeaders, body: payload });
+      const text = await res.body.text();
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (res.statusCode >= 300) non2xx++;
+      else if (check && !check(text)) errors++;
+      if (recording) {
+        samples.push(ms);
+        count++;
+      }
+    } catch {
+      errors++;
+    }
+  }
+  async function worker() {
+    while (!stop) await one();
+  }
+  const workers = Array.from({ length: connections }, worker);
+  // Open every connection before measuring: a busy Node process accepts only ~50-95 new
+  // connections a second, which would otherwise show up as latency.
+  const connectStart = Date.now();
+  while (pool.stats.connected < connections && Date.now() - connectStart < 60_000) await sleep(50);
+  const connectMs = Date.now() - connectStart;
+  await sleep(warmupMs);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  recording = true;
+  await sleep(durationMs);
+  recording = false;
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  stop = true;
+  await Promise.all(workers);
+  await pool.close();
+  samples.sort((a, b) => a - b);
+  return {
+    connections,
+    connected: pool.stats.connected,
+    connectMs,
+    requests: count,
+    rps: count / elapsed,
+    p50: pct(samples, 50),
+    p90: pct(samples, 90),
+    p99: pct(samples, 99),
+    max: samples.at(-1) ?? 0,
+    errors,
+    non2xx,
+    loadgenCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
+  };
+}
+
+/** Nearest-rank percentile of sorted samples. */
+export function pct(sorted, p) {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,85 @@
+// Start the simulator, the gateway and a bare node:http server as child processes, so the load
+// generator (this process) does not share an event loop with what it measures.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export async function freePort() {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export async function waitHttp(url, ms = 15000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+export function spawnNode(args, env = {}) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await once(child, 'exit');
+      clearTimeout(t);
+    },
+  };
+}
+
+export async function startSim(extra = []) {
+  const port = await freePort();
+  const p = spawnNode([CLI, 'sim', '--port', String(port), '--models', 'tinyllama', '--tps', '0', '--ttft-ms', '0', '--parallel', '1024', '--max-queue', '100000', ...extra]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/version`);
+  return { url, stop: p.stop, pid: p.child.pid };
+}
+
+export async function startGateway(upstream, env = {}) {
+  const port = await freePort();
+  const p = spawnNode([CLI, 'serve', '--port', String(port), '--upstream', upstream], {
+    SUTAZAI_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/`);
+  return { url, stop: p.stop, pid: p.child.pid };
+}
+
+/** Bare node:http server answering every request with a fixed body (the baseline). */
+export async function startBare(body) {
+  const port = await freePort();
+  const script = `
+    const http = require('node:http');
+    const body = Buffer.from(process.env.BODY);
+    http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body); });
+    }).listen(${port}, '127.0.0.1');`;
+  const p = spawnNode(['-e', script], { BODY: typeof body === 'string' ? body : JSON.stringify(body) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(url);
+  return { url, stop: p.stop, pid: p.child.pid };
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Issue 2 benchmark: what the gateway adds on top of the upstream, and on top of bare node.
+//  (a) POST /api/v1/chat through the gateway → simulator, vs the same request sent directly to
+//      the simulator (POST /api/chat), at several concurrencies: added p50/p99, throughput ratio.
+//  (b) GET /health on the gateway vs a bare node:http server sending a same-size body, at 1000
+//      connections (all opened before measuring).
+// Usage: npm run build && node bench/overhead.mjs [--duration 5] [--conc 1,16,64,256] [--health-conns 1000]
+import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { runLoad } from './lib/load.mjs';
+import { startBare, startGateway, startSim } from './lib/procs.mjs';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    conc: { type: 'string', default: '1,16,64,256' },
+    'health-conns': { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'bench/results/overhead.json' },
+  },
+});
+const durationMs = Number(values.duration) * 1000;
+const concs = values.conc.split(',').map(Number);
+const rounds = Number(values.rounds);
+const f = (n, d = 2) => n.toFixed(d);
+
+const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavgBefore: os.loadavg(), node: process.version, memGiB: Math.round(os.totalmem() / 2 ** 30) };
+const sim = await startSim();
+// Cache off: every gateway request really goes to the upstream.
+const gw = await startGateway(`ollama=${sim.url}`, { SUTAZAI_CACHE_MODE: 'off' });
+const message = 'Hello, how are you?';
+const direct = { model: 'tinyllama', messages: [{ role: 'user', content: message }], stream: false, options: { num_predict: 150, temperature: 0.7 } };
+const viaGw = { message };
+const checkDirect = (t) => t.includes('"done":true');
+const checkGw = (t) => t.includes('"response":"');
+
+const chat = [];
+try {
+  for (const c of concs) {
+    const runs = { direct: [], gateway: [] };
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the order each round so drift on a shared machine hits both sides.
+      const order = r % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+      for (const side of order) {
+        const res =
+          side === 'direct'
+            ? await runLoad({ url: sim.url, method: 'POST', path: '/api/chat', body: direct, connections: c, durationMs, check: checkDirect })
+            : await runLoad({ url: gw.url, method: 'POST', path: '/api/v1/chat', body: viaGw, connections: c, durationMs, check: checkGw });
+        runs[side].push(res);
+        process.stderr.write(`chat c=${c} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50, 3)} p99 ${f(res.p99, 3)} ms errors ${res.errors + res.non2xx}\n`);
+      }
+    }
+    const med = (arr, k) => arr.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(arr.length / 2)];
+    const d = { rps: med(runs.direct, 'rps'), p50: med(runs.direct, 'p50'), p99: med(runs.direct, 'p99') };
+    const g = { rps: med(runs.gateway, 'rps'), p50: med(runs.gateway, 'p50'), p99: med(runs.gateway, 'p99') };
+    chat.push({ concurrency: c, direct: d, gateway: g, addedP50Ms: g.p50 - d.p50, addedP99Ms: g.p99 - d.p99, throughputRatio: g.rps / d.rps, runs });
+  }
+} finally {
+  await gw.stop();
+}
+
+// (b) /health vs bare node with a same-size body, at many connections.
+const hc = Number(values['health-conns']);
+const gw2 = await startGateway(`ollama=${sim.url}`);
+const healthBody = await (await fetch(`${gw2.url}/health`)).text();
+const bare = await startBare(healthBody);
+const health = { connections: hc, bodyBytes: healthBody.length, runs: [] };
+try {
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ['bare', 'gateway'] : ['gateway', 'bare'];
+    for (const side of order) {
+      const url = side === 'bare' ? bare.url : gw2.url;
+      const res = await runLoad({ url, path: '/health', connections: hc, durationMs, warmupMs: 2000 });
+      health.runs.push({ side, ...res });
+      process.stderr.write(`health c=${hc} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50)} p99 ${f(res.p99)} ms connect ${res.connectMs} ms errors ${res.errors + res.non2xx}\n`);
+    }
+  }
+} finally {
+  await gw2.stop();
+  await bare.stop();
+  await sim.stop();
+}
+const best = (side) => Math.max(...health.runs.filter((x) => x.side === side).map((x) => x.rps));
+health.bareRps = best('bare');
+health.gatewayRps = best('gateway');
+health.ratio = health.gatewayRps / health.bareRps;
+machine.loadavgAfter = os.loadavg();
+
+const result = { date: new Date().toISOString(), machine, durationS: durationMs / 1000, rounds, chat, health };
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(values.out, JSON.stringify(result, null, 2));
+
+console.log(`\nGateway overhead (POST /api/v1/chat → sim, cache off; medians of ${rounds} rounds × ${durationMs / 1000}s)`);
+console.log('conc | direct rps | gateway rps | ratio | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99');
+for (const x of chat) {
+  console.log(
+    `${x.concurrency} | ${f(x.direct.rps, 0)} | ${f(x.gateway.rps, 0)} | ${f(x.throughputRatio)} | ${f(x.direct.p50, 3)} | ${f(x.gateway.p50, 3)} | ${f(x.addedP50Ms, 3)} | ${f(x.direct.p99, 3)} | ${f(x.gateway.p99, 3)} | ${f(x.addedP99Ms, 3)}`,
+  );
+}
+console.log(`\nGET /health at ${hc} connections: gateway ${f(health.gatewayRps, 0)} rps vs bare node ${f(health.bareRps, 0)} rps → ${f(health.ratio * 100, 1)}%`);
+console.log(`machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l)).join(' ')}`);
+console.log(`written: ${values.out}`);
