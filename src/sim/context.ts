@@ -1,0 +1,52 @@
+import { createModelRegistry } from './models.js';
+import type { ModelRegistry } from './models.js';
+import { createRng } from './rng.js';
+import type { Rng } from './rng.js';
+import { createSlots } from './slots.js';
+import type { Slots } from './slots.js';
+import type { SimFaults, SimOptions, SimStats } from './types.js';
+
+/** Mutable state of one simulator instance (created per startSimulator call). */
+export interface SimContext {
+  readonly opts: Readonly<SimOptions>;
+  faults: SimFaults;
+  readonly models: ModelRegistry;
+  readonly slots: Slots;
+  /** Drives fault decisions; seeded so a run is reproducible. */
+  readonly rng: Rng;
+  readonly counters: {
+    requests: Record<string, number>;
+    generations: number;
+    aborted: number;
+    rejected503: number;
+  };
+  stats(): SimStats;
+  resetStats(): void;
+}
+
+export function createContext(opts: Readonly<SimOptions>): SimContext {
+  const counters = { requests: {} as Record<string, number>, generations: 0, aborted: 0, rejected503: 0 };
+  const slots = createSlots(opts.parallel, opts.maxQueue);
+  return {
+    opts,
+    faults: { ...opts.faults },
+    models: createModelRegistry(opts.models, opts.embedModels),
+    slots,
+    rng: createRng(opts.seed ^ 0x5eed),
+    counters,
+    stats: () => ({
+      requests: { ...counters.requests },
+      generations: counters.generations,
+      active: slots.active,
+      queued: slots.queued,
+      aborted: counters.aborted,
+      rejected503: counters.rejected503,
+    }),
+    resetStats: () => {
+      counters.requests = {};
+      counters.generations = 0;
+      counters.aborted = 0;
+      counters.rejected503 = 0;
+    },
+  };
+}

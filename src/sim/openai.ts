@@ -1,0 +1,379 @@
+import { randomUUID } from 'node:crypto';
+import type { SimContext } from './context.js';
+import { DEFAULT_DIMENSIONS, embedVector, toBase64, toFloatArray } from './embed.js';
+import { runGeneration } from './engine.js';
+import type { Exchange, Piece, Renderer } from './engine.js';
+import {
+  optArray,
+  optBool,
+  optInt,
+  optNumber,
+  optObject,
+  optStop,
+  optString,
+  requireModel,
+  sendJson,
+  SimHttpError,
+} from './http.js';
+import type { JsonObject } from './http.js';
+import type { SimModel } from './models.js';
+import { oneShotRenderer } from './ollama.js';
+import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
+import type { FinishReason, SimToolCall } from './text.js';
+
+/** OpenAI-compatible API (`/v1/*`), written from protocols.md sections B and C. */
+
+const FINGERPRINT = 'fp_sutazai_sim';
+
+function errorType(status: number): string {
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  if (status >= 400) return 'invalid_request_error';
+  return 'api_error';
+}
+
+export function sendOpenAIError(ex: Exchange, err: SimHttpError): void {
+  const body = {
+    error: { message: err.message, type: errorType(err.status), param: err.param, code: err.code },
+  };
+  sendJson(ex.res, err.status, body, err.status === 503 ? { 'retry-after': '1' } : undefined);
+}
+
+function findModel(ctx: SimContext, name: string, chat: boolean): SimModel {
+  const m = ctx.models.find(name);
+  if (m === undefined) {
+    throw new SimHttpError(
+      404,
+      `model "${name}" not found, try pulling it first`,
+      'model',
+      'model_not_found',
+    );
+  }
+  if (chat && m.kind !== 'chat') throw new SimHttpError(400, `"${name}" does not support chat`, 'model');
+  return m;
+}
+
+interface Sampling {
+  limit: number | undefined;
+  seed: number | undefined;
+  stop: string[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+function parseSampling(body: JsonObject): Sampling {
+  const mct = optInt(body, 'max_completion_tokens');
+  const mt = optInt(body, 'max_tokens');
+  const limit = mct ?? mt;
+  if (limit !== undefined && limit < 1) {
+    throw new SimHttpError(
+      400,
+      'max_tokens must be at least 1',
+      mct !== undefined ? 'max_completion_tokens' : 'max_tokens',
+    );
+  }
+  const temperature = optNumber(body, 'temperature');
+  if (temperature !== undefined && (temperature < 0 || temperature > 2)) {
+    throw new SimHttpError(400, 'temperature must be between 0 and 2', 'temperature');
+  }
+  const streamOptions = optObject(body, 'stream_options');
+  return {
+    limit,
+    seed: optInt(body, 'seed'),
+    stop: optStop(body, 'stop'),
+    stream: optBool(body, 'stream') ?? false,
+    includeUsage:
+      (streamOptions && optBool(streamOptions, 'include_usage', 'stream_options.include_usage')) ?? false,
+  };
+}
+
+function parseResponseFormat(body: JsonObject): boolean | JsonObject {
+  const rf = optObject(body, 'response_format');
+  if (rf === undefined) return false;
+  const type = optString(rf, 'type', 'response_format.type');
+  if (type === 'json_object') return true;
+  if (type === 'json_schema') {
+    const js = optObject(rf, 'json_schema', 'response_format.json_schema');
+    return (js && optObject(js, 'schema', 'response_format.json_schema.schema')) ?? true;
+  }
+  if (type === undefined || type === 'text') return false;
+  throw new SimHttpError(400, `invalid response_format type "${type}"`, 'response_format.type');
+}
+
+/** Text of a message `content`: a string or an array of parts (text parts count). */
+function contentText(v: unknown, field: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) {
+    let out = '';
+    for (const p of v) {
+      if (typeof p !== 'object' || p === null)
+        throw new SimHttpError(400, `invalid content part in ${field}`, field);
+      const { type, text } = p as JsonObject;
+      if (type === 'text' && typeof text === 'string') out += (out === '' ? '' : ' ') + text;
+    }
+    return out;
+  }
+  throw new SimHttpError(400, `invalid type for field "${field}": expected string or array`, field);
+}
+
+interface OpenAIWork {
+  mode: 'chat' | 'text';
+  model: string;
+  sampling: Sampling;
+  promptTokens: number;
+  finishReason: FinishReason;
+}
+
+function toolCallJson(c: SimToolCall): JsonObject {
+  return { id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } };
+}
+
+function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
+  const { res } = ex;
+  const chat = w.mode === 'chat';
+  const id = (chat ? 'chatcmpl-' : 'cmpl-') + randomUUID();
+  const created = Math.floor(Date.now() / 1000);
+  const object = chat ? 'chat.completion.chunk' : 'text_completion';
+  const { stream, includeUsage } = w.sampling;
+  let started = false;
+  let count = 0;
+  let text = '';
+  const calls: SimToolCall[] = [];
+  const send = (payload: unknown): void => {
+    res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  };
+  const chunk = (delta: JsonObject | string, finish: string | null): JsonObject => {
+    const choice = chat
+      ? { index: 0, delta, logprobs: null, finish_reason: finish }
+      : { text: delta, index: 0, logprobs: null, finish_reason: finish };
+    const c: JsonObject = {
+      id,
+      object,
+      created,
+      model: w.model,
+      system_fingerprint: FINGERPRINT,
+      choices: [choice],
+    };
+    if (includeUsage) c.usage = null;
+    return c;
+  };
+  const head = (): void => {
+    if (started) return;
+    started = true;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (chat) send(chunk({ role: 'assistant', content: '' }, null));
+  };
+  const finishReason = (): string => (calls.length > 0 ? 'tool_calls' : w.finishReason);
+  const usage = (): JsonObject => ({
+    prompt_tokens: w.promptTokens,
+    completion_tokens: count,
+    total_tokens: w.promptTokens + count,
+  });
+  return {
+    piece(p: Piece) {
+      count++;
+      if (typeof p === 'string') text += p;
+      else calls.push(p);
+      if (!stream) return;
+      head();
+      if (typeof p === 'string') {
+        send(chunk(chat ? { content: p } : p, null));
+        return;
+      }
+      // A tool call streams as OpenAI does: name first, then argument fragments.
+      const args = JSON.stringify(p.arguments);
+      const half = Math.ceil(args.length / 2);
+      const index = calls.length - 1;
+      const first = { index, id: p.id, type: 'function', function: { name: p.name, arguments: '' } };
+      send(chunk({ tool_calls: [first] }, null));
+      for (const part of [args.slice(0, half), args.slice(half)]) {
+        if (part !== '') send(chunk({ tool_calls: [{ index, function: { arguments: part } }] }, null));
+      }
+    },
+    finish() {
+      if (!stream) {
+        const choice = chat
+          ? {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: calls.length > 0 ? null : text,
+                refusal: null,
+                ...(calls.length > 0 ? { tool_calls: calls.map(toolCallJson) } : {}),
+              },
+              logprobs: null,
+              finish_reason: finishReason(),
+            }
+          : { text, index: 0, logprobs: null, finish_reason: finishReason() };
+        sendJson(res, 200, {
+          id,
+          object: chat ? 'chat.completion' : 'text_completion',
+          created,
+          model: w.model,
+          system_fingerprint: FINGERPRINT,
+          choices: [choice],
+          usage: usage(),
+        });
+        return;
+      }
+      head();
+      send(chunk(chat ? {} : '', finishReason()));
+      if (includeUsage) {
+        send({
+          id,
+          object,
+          created,
+          model: w.model,
+          system_fingerprint: FINGERPRINT,
+          choices: [],
+          usage: usage(),
+        });
+      }
+      res.end('data: [DONE]\n\n');
+    },
+    fail: (err) => sendOpenAIError(ex, err),
+    midStreamError(message) {
+      if (!stream || !started) {
+        sendOpenAIError(ex, new SimHttpError(500, message));
+        return;
+      }
+      send({ error: { message, type: 'server_error', param: null, code: null } });
+      res.end();
+    },
+  };
+}
+
+export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): void {
+  const model = requireModel(body);
+  const messages = optArray(body, 'messages');
+  if (messages === undefined) throw new SimHttpError(400, 'messages is required', 'messages');
+  if (messages.length === 0) throw new SimHttpError(400, "[] is too short - 'messages'", 'messages');
+  const sampling = parseSampling(body);
+  const format = parseResponseFormat(body);
+  const tools = optArray(body, 'tools');
+  let key = '';
+  let promptTokens = 0;
+  let last: { role: string; content: string } | undefined;
+  messages.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      throw new SimHttpError(
+        400,
+        `invalid type for field "messages[${i}]": expected object`,
+        `messages[${i}]`,
+      );
+    }
+    const role = optString(m as JsonObject, 'role', `messages[${i}].role`);
+    if (role === undefined)
+      throw new SimHttpError(400, `messages[${i}].role is required`, `messages[${i}].role`);
+    const content = contentText((m as JsonObject).content, `messages[${i}].content`);
+    promptTokens += countWords(content);
+    key += `${role}\u0001${content}\u0002`;
+    last = { role, content };
+  });
+  const info = findModel(ctx, model, true);
+  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  const call =
+    tools !== undefined && tools.length > 0 && last?.role === 'user' && TOOL_TRIGGER.test(last.content)
+      ? planToolCall(tools[0], key)
+      : undefined;
+  const plan =
+    call !== undefined
+      ? { pieces: [call], finishReason: 'stop' as const }
+      : planText({
+          key,
+          limit: sampling.limit,
+          defaultTokens: ctx.opts.defaultTokens,
+          stop: sampling.stop,
+          json: format,
+        });
+  const r = openaiRenderer(ex, {
+    mode: 'chat',
+    model,
+    sampling,
+    promptTokens,
+    finishReason: plan.finishReason,
+  });
+  runGeneration(ctx, ex, r, plan.pieces);
+}
+
+export function openaiCompletions(ctx: SimContext, ex: Exchange, body: JsonObject): void {
+  const model = requireModel(body);
+  const prompt = optString(body, 'prompt') ?? '';
+  const suffix = optString(body, 'suffix') ?? '';
+  const sampling = parseSampling(body);
+  const info = findModel(ctx, model, true);
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000\u0001${prompt}\u0001${suffix}\u0000${sampling.seed ?? ''}\u0000false`;
+  const plan = planText({
+    key,
+    limit: sampling.limit,
+    defaultTokens: ctx.opts.defaultTokens,
+    stop: sampling.stop,
+    json: false,
+  });
+  const promptTokens = countWords(prompt);
+  const r = openaiRenderer(ex, {
+    mode: 'text',
+    model,
+    sampling,
+    promptTokens,
+    finishReason: plan.finishReason,
+  });
+  runGeneration(ctx, ex, r, plan.pieces);
+}
+
+export function openaiEmbeddings(ctx: SimContext, ex: Exchange, body: JsonObject): void {
+  const model = requireModel(body);
+  const input = body.input;
+  let inputs: string[];
+  if (typeof input === 'string') inputs = [input];
+  else if (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === 'string')) {
+    inputs = input;
+  } else throw new SimHttpError(400, 'input must be a string or a non-empty array of strings', 'input');
+  const encoding = optString(body, 'encoding_format') ?? 'float';
+  if (encoding !== 'float' && encoding !== 'base64') {
+    throw new SimHttpError(
+      400,
+      `invalid encoding_format "${encoding}": expected float or base64`,
+      'encoding_format',
+    );
+  }
+  const dims = optInt(body, 'dimensions') ?? DEFAULT_DIMENSIONS;
+  if (dims <= 0) throw new SimHttpError(400, 'dimensions must be a positive integer', 'dimensions');
+  const info = findModel(ctx, model, false);
+  const promptTokens = inputs.reduce((n, s) => n + countWords(s), 0);
+  const r = oneShotRenderer(
+    ex,
+    () => ({
+      object: 'list',
+      data: inputs.map((s, index) => {
+        const v = embedVector(info.name, s, dims);
+        return {
+          object: 'embedding',
+          index,
+          embedding: encoding === 'base64' ? toBase64(v) : toFloatArray(v),
+        };
+      }),
+      model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    }),
+    sendOpenAIError,
+  );
+  runGeneration(ctx, ex, r, []);
+}
+
+function modelObject(m: SimModel): JsonObject {
+  return { id: m.name, object: 'model', created: m.created, owned_by: 'library' };
+}
+
+export function openaiModels(ctx: SimContext, ex: Exchange): void {
+  sendJson(ex.res, 200, { object: 'list', data: ctx.models.all.map(modelObject) });
+}
+
+export function openaiModel(ctx: SimContext, ex: Exchange, id: string): void {
+  const m = ctx.models.find(id);
+  if (m === undefined)
+    throw new SimHttpError(404, `The model '${id}' does not exist`, 'model', 'model_not_found');
+  sendJson(ex.res, 200, modelObject(m));
+}
