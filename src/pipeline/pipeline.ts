@@ -31,7 +31,11 @@ export interface EmbedOutcome {
   cache: CacheStatus;
 }
 
-export type Next<T> = () => Promise<T>;
+/**
+ * Call the rest of the pipeline. A stage may pass a different context (e.g. the cache's merged
+ * request, which runs under its own AbortSignal); omitted = the stage's own `ctx`.
+ */
+export type Next<T> = (ctx?: RequestContext) => Promise<T>;
 
 /** A pipeline stage: answer the request itself, or call `next()` and optionally wrap the result. */
 export interface Stage {
@@ -81,20 +85,20 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return {
     generate(req, ctx) {
-      const run = (i: number): Promise<GenerationResult> => {
+      const run = (i: number, c: RequestContext): Promise<GenerationResult> => {
         const stage = genStages[i];
-        if (!stage?.generate) return callUpstream(req, ctx);
-        return stage.generate(req, ctx, () => run(i + 1));
+        if (!stage?.generate) return callUpstream(req, c);
+        return stage.generate(req, c, (override) => run(i + 1, override ?? c));
       };
-      return run(0);
+      return run(0, ctx);
     },
     embed(req, ctx) {
-      const run = (i: number): Promise<EmbedOutcome> => {
+      const run = (i: number, c: RequestContext): Promise<EmbedOutcome> => {
         const stage = embedStages[i];
-        if (!stage?.embed) return callEmbed(req, ctx);
-        return stage.embed(req, ctx, () => run(i + 1));
+        if (!stage?.embed) return callEmbed(req, c);
+        return stage.embed(req, c, (override) => run(i + 1, override ?? c));
       };
-      return run(0);
+      return run(0, ctx);
     },
     listModels: () => deps.router.list(),
   };

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { ChatMessage, EmbedRequest, GenerationOptions, GenerationRequest } from '../pipeline/types.js';
+
+/**
+ * Ollama runner options that change speed or memory use but not the text produced; they are
+ * left out of the key so that, e.g., a different num_thread still hits.
+ */
+const NON_OUTPUT_OPTIONS: ReadonlySet<string> = new Set([
+  'num_thread',
+  'num_gpu',
+  'main_gpu',
+  'num_batch',
+  'use_mmap',
+  'use_mlock',
+  'low_vram',
+  'numa',
+  'vocab_only',
+  'f16_kv',
+]);
+
+/** JSON with sorted object keys, undefined/empty values dropped: equal meaning → equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(normalise(value)) ?? 'null';
+}
+
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalise(v) ?? null);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = normalise((value as Record<string, unknown>)[k]);
+      if (v === undefined) continue;
+      if (Array.isArray(v) && v.length === 0) continue;
+      out[k] = v;
+    }
+    return out;
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) return undefined;
+  return value;
+}
+
+function options(o: GenerationOptions | undefined): Record<string, unknown> | undefined {
+  if (!o) return undefined;
+  const { extra, stop, ...named } = o;
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(extra ?? {})) if (!NON_OUTPUT_OPTIONS.has(k)) kept[k] = v;
+  // Stop sequences are a set: their order does not change the answer.
+  return {
+    ...named,
+    stop: stop ? [...new Set(stop)].sort() : undefined,
+    extra: Object.keys(kept).length > 0 ? kept : undefined,
+  };
+}
+
+function message(m: ChatMessage): Record<string, unknown> {
+  return {
+    role: m.role,
+    content: m.content,
+    images: m.images,
+    thinking: m.thinking,
+    toolCalls: m.toolCalls?.map((c) => ({ name: c.name, arguments: c.arguments })),
+    toolCallId: m.toolCallId,
+    toolName: m.toolName,
+  };
+}
+
+/**
+ * Everything that changes the answer, and nothing else: not stream/non-stream (they share the
+ * entry), not priority, keep-alive, cache directives or request ids. Tool-call ids in the history
+ * are random per client and are left out; the tool name and arguments are what the model sees.
+ */
+export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<string, unknown> {
+  switch (req.kind) {
+    case 'chat':
+      return {
+        kind: req.kind,
+        model: req.model,
+        messages: req.messages.map(message),
+        tools: req.tools,
+        format: req.format,
+        think: req.think,
+        options: options(req.options),
+      };
+    case 'generate':
+      return {
+        kind: req.kind,
+        model: req.model,
+        prompt: req.prompt,
+        system: req.system,
+        suffix: req.suffix,
+        images: req.images,
+        format: req.format,
+        raw: req.raw,
+        think: req.think,
+        options: options(req.options),
+      };
+    case 'embed':
+      return {
+        kind: req.kind,
+        model: req.model,
+        input: req.input,
+        dimensions: req.dimensions,
+        truncate: req.truncate,
+        options: options(req.options),
+      };
+  }
+}
+
+/**
+ * `<prefix>r:<kind>:<model>:<sha256 hex>`. The readable kind and model let an operator clear by
+ * pattern (e.g. a model name); the hash covers the full canonical request, model included.
+ */
+export function cacheKey(prefix: string, req: GenerationRequest | EmbedRequest): string {
+  const hash = createHash('sha256')
+    .update(canonicalJson(canonicalRequest(req)))
+    .digest('hex');
+  return `${responseKeyPrefix(prefix)}${req.kind}:${req.model}:${hash}`;
+}
+
+/** The namespace under which response entries live (so clear never touches other data under `prefix`). */
+export function responseKeyPrefix(prefix: string): string {
+  return `${prefix}r:`;
+}

@@ -1,0 +1,169 @@
+import type {
+  CacheStatus,
+  EmbedOutcome,
+  GenerationResult,
+  RequestContext,
+  Stage,
+} from '../pipeline/pipeline.js';
+import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.js';
+import { replay } from './entry.js';
+import { cacheKey } from './keys.js';
+import type { Merger } from './merge.js';
+import type { PromiseMerger } from './merge-promise.js';
+import { decideCaching, type CacheMode } from './policy.js';
+import type { TieredCache } from './tiered.js';
+
+export interface CacheStageDeps {
+  cache: TieredCache;
+  merger: Merger;
+  embedMerger: PromiseMerger<EmbedOutcome>;
+  mode: CacheMode;
+  /** TTL of new entries, ms. */
+  ttlMs: number;
+  /** Namespace prefix of every key (config cachePrefix). */
+  prefix: string;
+}
+
+/** Counters of what the stage did with each request. */
+export interface CacheStageStats {
+  requests: number;
+  hitsL1: number;
+  hitsL2: number;
+  /** Lookups that found nothing and started an upstream call. */
+  misses: number;
+  /** Requests answered by joining an identical in-flight request. */
+  merged: number;
+  bypass: number;
+  /** Complete answers written to the cache. */
+  writes: number;
+  /** Streams that ended without a `done` chunk (not written). */
+  incomplete: number;
+}
+
+export interface CacheStage extends Stage {
+  stats(): CacheStageStats;
+}
+
+const isComplete = (chunks: readonly Chunk[]) => chunks.at(-1)?.type === 'done';
+
+/**
+ * The response cache and in-flight merging as one pipeline stage.
+ * hit → replay cached chunks ('hit-l1' | 'hit-l2'); miss → one upstream call shared by every
+ * identical concurrent request ('miss' for the first, 'merged' for joiners), written to the
+ * cache only once a `done` chunk has arrived; not cacheable → 'bypass'.
+ */
+export function createCacheStage(deps: CacheStageDeps): CacheStage {
+  const { cache, merger, embedMerger, mode, ttlMs, prefix } = deps;
+  const s: CacheStageStats = {
+    requests: 0,
+    hitsL1: 0,
+    hitsL2: 0,
+    misses: 0,
+    merged: 0,
+    bypass: 0,
+    writes: 0,
+    incomplete: 0,
+  };
+
+  async function write(
+    key: string,
+    chunks: readonly Chunk[],
+    model: string,
+    upstream: string,
+  ): Promise<void> {
+    if (!isComplete(chunks)) {
+      s.incomplete++;
+      return;
+    }
+    s.writes++;
+    await cache.set(key, { kind: 'gen', model, upstream, chunks: [...chunks] }, ttlMs);
+  }
+
+  /** Pass chunks through; write them once the stream has ended normally with `done`. */
+  async function* writeThrough(key: string, r: GenerationResult): AsyncGenerator<Chunk> {
+    const seen: Chunk[] = [];
+    for await (const c of r.chunks) {
+      seen.push(c);
+      yield c;
+    }
+    await write(key, seen, r.model, r.upstream);
+  }
+
+  return {
+    name: 'cache',
+    stats: () => ({ ...s }),
+
+    async generate(req: GenerationRequest, ctx: RequestContext, next): Promise<GenerationResult> {
+      s.requests++;
+      const decision = decideCaching(req, ctx, mode);
+      if (!decision.lookup) {
+        s.bypass++;
+        const r = await next();
+        if (!decision.store) return { ...r, cache: 'bypass' };
+        // no-cache: a fresh answer that refreshes the entry.
+        return { ...r, chunks: writeThrough(cacheKey(prefix, req), r), cache: 'bypass' };
+      }
+      const key = cacheKey(prefix, req);
+      if (!merger.has(key)) {
+        const hit = await cache.get(key);
+        if (hit?.answer.kind === 'gen') {
+          if (hit.tier === 'l1') s.hitsL1++;
+          else s.hitsL2++;
+          const status: CacheStatus = hit.tier === 'l1' ? 'hit-l1' : 'hit-l2';
+          return {
+            chunks: replay(hit.answer.chunks),
+            model: hit.answer.model,
+            upstream: hit.answer.upstream,
+            cache: status,
+          };
+        }
+      }
+      const sub = await merger.join(key, {
+        signal: ctx.signal,
+        start: (signal) => next({ ...ctx, signal }),
+        onComplete: (chunks, meta) => write(key, chunks, meta.model, meta.upstream),
+      });
+      if (sub.leader) s.misses++;
+      else s.merged++;
+      return {
+        chunks: sub.chunks,
+        model: sub.model,
+        upstream: sub.upstream,
+        cache: sub.leader ? 'miss' : 'merged',
+      };
+    },
+
+    async embed(req: EmbedRequest, ctx: RequestContext, next): Promise<EmbedOutcome> {
+      s.requests++;
+      const decision = decideCaching(req, ctx, mode);
+      if (!decision.lookup && !decision.store) {
+        s.bypass++;
+        return { ...(await next()), cache: 'bypass' };
+      }
+      const key = cacheKey(prefix, req);
+      if (decision.lookup) {
+        const hit = await cache.get(key);
+        if (hit?.answer.kind === 'embed') {
+          if (hit.tier === 'l1') s.hitsL1++;
+          else s.hitsL2++;
+          return {
+            result: hit.answer.result,
+            upstream: hit.answer.upstream,
+            cache: hit.tier === 'l1' ? 'hit-l1' : 'hit-l2',
+          };
+        }
+      } else s.bypass++;
+      const run = async (signal: AbortSignal): Promise<EmbedOutcome> => {
+        const out = await next({ ...ctx, signal });
+        s.writes++;
+        void cache.set(key, { kind: 'embed', upstream: out.upstream, result: out.result }, ttlMs);
+        return out;
+      };
+      if (!decision.lookup) return { ...(await run(ctx.signal)), cache: 'bypass' };
+      const { value, leader } = await embedMerger.join(key, ctx.signal, run);
+      if (leader) s.misses++;
+      else s.merged++;
+      return { ...value, cache: leader ? 'miss' : 'merged' };
+    },
+  };
+}
