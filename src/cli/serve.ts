@@ -45,10 +45,14 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
       closing ??= (async () => {
         const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
         deadline.unref();
+        // Keep-alive connections become idle as their last request finishes; close them as they do.
+        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+        reaper.unref();
         try {
           await app.close();
         } finally {
           clearTimeout(deadline);
+          clearInterval(reaper);
           await services.close();
         }
       })();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import compress from '@fastify/compress';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
 import { GatewayError } from '../errors/catalogue.js';
 import { v1BatchRoutes } from './v1/batch.js';
@@ -15,14 +15,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config, logger } = services;
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: config.bodyLimit,
     // Honour a sane incoming x-request-id, otherwise make one.
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
     },
-    requestIdLogLabel: 'reqId',
     return503OnClosing: true,
     keepAliveTimeout: 72_000,
   });

@@ -76,7 +76,7 @@ describe('POST /api/v1/chat/stream', () => {
   });
 
   it('client disconnect on a non-streaming chat frees the slot too', async () => {
-    s.sim.setFaults({ slowHeadersMs: 10_000 });
+    s.sim.setFaults({ stallRate: 1 });
     const ac = new AbortController();
     const p = fetch(`${s.gw.url}/api/v1/chat`, {
       method: 'POST',

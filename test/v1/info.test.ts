@@ -8,7 +8,9 @@ let a: SimHandle;
 let b: SimHandle;
 let gw: TestGateway;
 beforeAll(async () => {
-  a = await startSimulator({ port: 0, models: ['tinyllama'], embedModels: [] });
+  // Many models, so the merged model list is larger than the 1 KB compression threshold.
+  const many = Array.from({ length: 40 }, (_, i) => `model-${i}`);
+  a = await startSimulator({ port: 0, models: ['tinyllama', ...many], embedModels: [] });
   b = await startSimulator({ port: 0, models: ['qwen2:0.5b'], embedModels: ['nomic-embed-text'] });
   gw = await startTestGateway({
     upstreams: [`ollama=${a.url}`, `openai=${b.url}/v1`],
@@ -85,7 +87,7 @@ describe('info routes', () => {
   });
 
   it('compresses large JSON bodies when asked', async () => {
-    const res = await fetch(`${gw.url}/api/v1/settings`, { headers: { 'accept-encoding': 'gzip' } });
+    const res = await fetch(`${gw.url}/api/v1/models`, { headers: { 'accept-encoding': 'gzip' } });
     // fetch decompresses transparently; the header shows what was sent.
     const size = JSON.stringify(await res.json()).length;
     expect(size).toBeGreaterThan(1024);
