@@ -190,6 +190,11 @@ export class UpstreamCall {
     if (tail.length > 0) yield tail;
   }
 
+  /** Throws if the call was aborted: stops a consumer from draining already-buffered chunks. */
+  check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   private touch(): void {
     if (this.timer === undefined) return;
     if (this.idle) {

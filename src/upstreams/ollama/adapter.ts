@@ -44,6 +44,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       // back to the pool intact even if the consumer stops right after it.
       let final: Chunk | undefined;
       for await (const obj of ndjsonObjects(call.text(body), id)) {
+        call.check();
         if (final !== undefined) continue;
         throwIfError(obj);
         const delta = deltaOf(obj, kind);

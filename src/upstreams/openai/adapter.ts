@@ -79,6 +79,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       // [DONE] is remembered and the body read to its end before the final chunk is yielded, so
       // the connection returns to the pool intact.
       for await (const ev of sseEvents(call.text(body))) {
+        call.check();
         if (sawDone) continue;
         if (ev.data === '[DONE]') {
           sawDone = true;
