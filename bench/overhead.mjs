@@ -25,12 +25,23 @@ const concs = values.conc.split(',').map(Number);
 const rounds = Number(values.rounds);
 const f = (n, d = 2) => n.toFixed(d);
 
-const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavgBefore: os.loadavg(), node: process.version, memGiB: Math.round(os.totalmem() / 2 ** 30) };
+const machine = {
+  cpus: os.cpus().length,
+  model: os.cpus()[0]?.model,
+  loadavgBefore: os.loadavg(),
+  node: process.version,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+};
 const sim = await startSim();
 // Cache off: every gateway request really goes to the upstream.
 const gw = await startGateway(`ollama=${sim.url}`, { SUTAZAI_CACHE_MODE: 'off' });
 const message = 'Hello, how are you?';
-const direct = { model: 'tinyllama', messages: [{ role: 'user', content: message }], stream: false, options: { num_predict: 150, temperature: 0.7 } };
+const direct = {
+  model: 'tinyllama',
+  messages: [{ role: 'user', content: message }],
+  stream: false,
+  options: { num_predict: 150, temperature: 0.7 },
+};
 const viaGw = { message };
 const checkDirect = (t) => t.includes('"done":true');
 const checkGw = (t) => t.includes('"response":"');
@@ -45,16 +56,42 @@ try {
       for (const side of order) {
         const res =
           side === 'direct'
-            ? await runLoad({ url: sim.url, method: 'POST', path: '/api/chat', body: direct, connections: c, durationMs, check: checkDirect })
-            : await runLoad({ url: gw.url, method: 'POST', path: '/api/v1/chat', body: viaGw, connections: c, durationMs, check: checkGw });
+            ? await runLoad({
+                url: sim.url,
+                method: 'POST',
+                path: '/api/chat',
+                body: direct,
+                connections: c,
+                durationMs,
+                check: checkDirect,
+              })
+            : await runLoad({
+                url: gw.url,
+                method: 'POST',
+                path: '/api/v1/chat',
+                body: viaGw,
+                connections: c,
+                durationMs,
+                check: checkGw,
+              });
         runs[side].push(res);
-        process.stderr.write(`chat c=${c} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50, 3)} p99 ${f(res.p99, 3)} ms errors ${res.errors + res.non2xx}\n`);
+        process.stderr.write(
+          `chat c=${c} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50, 3)} p99 ${f(res.p99, 3)} ms errors ${res.errors + res.non2xx}\n`,
+        );
       }
     }
     const med = (arr, k) => arr.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(arr.length / 2)];
     const d = { rps: med(runs.direct, 'rps'), p50: med(runs.direct, 'p50'), p99: med(runs.direct, 'p99') };
     const g = { rps: med(runs.gateway, 'rps'), p50: med(runs.gateway, 'p50'), p99: med(runs.gateway, 'p99') };
-    chat.push({ concurrency: c, direct: d, gateway: g, addedP50Ms: g.p50 - d.p50, addedP99Ms: g.p99 - d.p99, throughputRatio: g.rps / d.rps, runs });
+    chat.push({
+      concurrency: c,
+      direct: d,
+      gateway: g,
+      addedP50Ms: g.p50 - d.p50,
+      addedP99Ms: g.p99 - d.p99,
+      throughputRatio: g.rps / d.rps,
+      runs,
+    });
   }
 } finally {
   await gw.stop();
@@ -73,7 +110,9 @@ try {
       const url = side === 'bare' ? bare.url : gw2.url;
       const res = await runLoad({ url, path: '/health', connections: hc, durationMs, warmupMs: 2000 });
       health.runs.push({ side, ...res });
-      process.stderr.write(`health c=${hc} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50)} p99 ${f(res.p99)} ms connect ${res.connectMs} ms errors ${res.errors + res.non2xx}\n`);
+      process.stderr.write(
+        `health c=${hc} ${side}: ${f(res.rps, 0)} rps p50 ${f(res.p50)} p99 ${f(res.p99)} ms connect ${res.connectMs} ms errors ${res.errors + res.non2xx}\n`,
+      );
     }
   }
 } finally {
@@ -87,17 +126,32 @@ health.gatewayRps = best('gateway');
 health.ratio = health.gatewayRps / health.bareRps;
 machine.loadavgAfter = os.loadavg();
 
-const result = { date: new Date().toISOString(), machine, durationS: durationMs / 1000, rounds, chat, health };
+const result = {
+  date: new Date().toISOString(),
+  machine,
+  durationS: durationMs / 1000,
+  rounds,
+  chat,
+  health,
+};
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(values.out, JSON.stringify(result, null, 2));
 
-console.log(`\nGateway overhead (POST /api/v1/chat → sim, cache off; medians of ${rounds} rounds × ${durationMs / 1000}s)`);
-console.log('conc | direct rps | gateway rps | ratio | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99');
+console.log(
+  `\nGateway overhead (POST /api/v1/chat → sim, cache off; medians of ${rounds} rounds × ${durationMs / 1000}s)`,
+);
+console.log(
+  'conc | direct rps | gateway rps | ratio | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99',
+);
 for (const x of chat) {
   console.log(
     `${x.concurrency} | ${f(x.direct.rps, 0)} | ${f(x.gateway.rps, 0)} | ${f(x.throughputRatio)} | ${f(x.direct.p50, 3)} | ${f(x.gateway.p50, 3)} | ${f(x.addedP50Ms, 3)} | ${f(x.direct.p99, 3)} | ${f(x.gateway.p99, 3)} | ${f(x.addedP99Ms, 3)}`,
   );
 }
-console.log(`\nGET /health at ${hc} connections: gateway ${f(health.gatewayRps, 0)} rps vs bare node ${f(health.bareRps, 0)} rps → ${f(health.ratio * 100, 1)}%`);
-console.log(`machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l)).join(' ')}`);
+console.log(
+  `\nGET /health at ${hc} connections: gateway ${f(health.gatewayRps, 0)} rps vs bare node ${f(health.bareRps, 0)} rps → ${f(health.ratio * 100, 1)}%`,
+);
+console.log(
+  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l)).join(' ')}`,
+);
 console.log(`written: ${values.out}`);

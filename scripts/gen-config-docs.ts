@@ -13,7 +13,9 @@ const show = (name: string): string => {
   return `\`${String(v)}\``;
 };
 
-const rows = Object.entries(FIELDS).map(([name, f]) => `| \`${f.env}\` | \`--${f.flag}\` | ${show(name)} | ${f.doc} |`);
+const rows = Object.entries(FIELDS).map(
+  ([name, f]) => `| \`${f.env}\` | \`--${f.flag}\` | ${show(name)} | ${f.doc} |`,
+);
 const table = ['| Environment | Flag | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 const env = Object.entries(FIELDS)
   .map(([name, f]) => {

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'sutazai-test-'));
 const out = join(dir, 'vitest.json');
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${out}`,
+  ...process.argv.slice(2),
+];
 const child = spawn('npx', args, { stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   let passed = 0;
@@ -17,7 +24,8 @@ child.on('exit', (code, signal) => {
     passed = r.numPassedTests ?? 0;
     failed = (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0);
     // A suite that failed to load has no tests but is still a failure.
-    for (const s of r.testResults ?? []) if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed += 1;
+    for (const s of r.testResults ?? [])
+      if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed += 1;
   } catch {
     failed = Math.max(failed, 1);
   }

@@ -7,7 +7,17 @@ import { Pool } from 'undici';
  * connection, for `durationMs` after a warm-up (which also opens every connection first).
  * Returns latencies in ms (sorted), throughput and error counts.
  */
-export async function runLoad({ url, method = 'GET', path = '/', body, headers = {}, connections, durationMs, warmupMs = 1000, check }) {
+export async function runLoad({
+  url,
+  method = 'GET',
+  path = '/',
+  body,
+  headers = {},
+  connections,
+  durationMs,
+  warmupMs = 1000,
+  check,
+}) {
   const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const reqHeaders = body ? { 'content-type': 'application/json', ...headers } : headers;
   const payload = body ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined;

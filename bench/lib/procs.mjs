@@ -51,7 +51,23 @@ export function spawnNode(args, env = {}) {
 
 export async function startSim(extra = []) {
   const port = await freePort();
-  const p = spawnNode([CLI, 'sim', '--port', String(port), '--models', 'tinyllama', '--tps', '0', '--ttft-ms', '0', '--parallel', '1024', '--max-queue', '100000', ...extra]);
+  const p = spawnNode([
+    CLI,
+    'sim',
+    '--port',
+    String(port),
+    '--models',
+    'tinyllama',
+    '--tps',
+    '0',
+    '--ttft-ms',
+    '0',
+    '--parallel',
+    '1024',
+    '--max-queue',
+    '100000',
+    ...extra,
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/api/version`);
   return { url, stop: p.stop, pid: p.child.pid };

@@ -27,7 +27,11 @@ export interface HealthMonitor {
 }
 
 /** Probes every upstream on a timer; /health and metrics read the snapshot. */
-export function createHealthMonitor(adapters: readonly UpstreamAdapter[], intervalMs = 5000, timeoutMs = 2000): HealthMonitor {
+export function createHealthMonitor(
+  adapters: readonly UpstreamAdapter[],
+  intervalMs = 5000,
+  timeoutMs = 2000,
+): HealthMonitor {
   let snapshot: UpstreamStatus[] = adapters.map((a) => ({
     id: a.id,
     kind: a.kind,

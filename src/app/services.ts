@@ -6,7 +6,6 @@ import type { UpstreamAdapter } from '../upstreams/types.js';
 import { createHealthMonitor, type DependencyStatus, type HealthMonitor } from './health.js';
 import { createSystemSampler, type SystemSampler } from './system.js';
 
-
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
 
 /**
@@ -31,7 +30,12 @@ export interface Services {
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
   const closers: Array<() => Promise<void> | void> = [];
   const checks: Record<string, Check> = {};
-  const features: Record<string, boolean> = { streaming: true, batch: true, openai_api: true, ollama_api: true };
+  const features: Record<string, boolean> = {
+    streaming: true,
+    batch: true,
+    openai_api: true,
+    ollama_api: true,
+  };
   const plugins: Services['plugins'] = [];
   const stages: Stage[] = [];
 

@@ -6,7 +6,14 @@ export interface SystemSnapshot {
   cpuPercent: number;
   /** Host CPU busy % over the last interval (all cores). */
   hostCpuPercent: number;
-  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; hostTotalBytes: number; hostFreeBytes: number; percent: number };
+  memory: {
+    rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
+    hostTotalBytes: number;
+    hostFreeBytes: number;
+    percent: number;
+  };
   eventLoop: { lagP50Ms: number; lagP99Ms: number; lagMaxMs: number; utilization: number };
   loadAverage: number[];
   uptimeS: number;

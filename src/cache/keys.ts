@@ -52,22 +52,29 @@ function options(o: GenerationOptions | undefined): Record<string, unknown> | un
   };
 }
 
-function message(m: ChatMessage): Record<string, unknown> {
-  return {
+/** Tool-call ids are random per client: keep only which call a result answers (by first appearance). */
+function messages(list: ChatMessage[]): Record<string, unknown>[] {
+  const ids = new Map<string, number>();
+  const ref = (id: string | undefined) => {
+    if (id === undefined) return undefined;
+    if (!ids.has(id)) ids.set(id, ids.size);
+    return ids.get(id);
+  };
+  return list.map((m) => ({
     role: m.role,
     content: m.content,
     images: m.images,
     thinking: m.thinking,
-    toolCalls: m.toolCalls?.map((c) => ({ name: c.name, arguments: c.arguments })),
-    toolCallId: m.toolCallId,
+    toolCalls: m.toolCalls?.map((c) => ({ ref: ref(c.id), name: c.name, arguments: c.arguments })),
+    toolCallRef: ref(m.toolCallId),
     toolName: m.toolName,
-  };
+  }));
 }
 
 /**
  * Everything that changes the answer, and nothing else: not stream/non-stream (they share the
  * entry), not priority, keep-alive, cache directives or request ids. Tool-call ids in the history
- * are random per client and are left out; the tool name and arguments are what the model sees.
+ * are random per client, so only the call/result pairing they express is kept.
  */
 export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<string, unknown> {
   switch (req.kind) {
@@ -75,7 +82,7 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
       return {
         kind: req.kind,
         model: req.model,
-        messages: req.messages.map(message),
+        messages: messages(req.messages),
         tools: req.tools,
         format: req.format,
         think: req.think,

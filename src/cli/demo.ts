@@ -7,7 +7,11 @@ import { closeOnSignals, startGateway } from './serve.js';
 export async function runDemoCli(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string', default: '10010' }, 'sim-port': { type: 'string', default: '0' }, tps: { type: 'string', default: '40' } },
+    options: {
+      port: { type: 'string', default: '10010' },
+      'sim-port': { type: 'string', default: '0' },
+      tps: { type: 'string', default: '40' },
+    },
   });
   const sim = await startSimulator({
     port: Number(values['sim-port']),
@@ -37,8 +41,11 @@ Try:
 
 Ctrl+C to stop.
 `);
-  closeOnSignals(async () => {
-    await gw.close();
-    await sim.close();
-  }, (m) => process.stdout.write(`${m}\n`));
+  closeOnSignals(
+    async () => {
+      await gw.close();
+      await sim.close();
+    },
+    (m) => process.stdout.write(`${m}\n`),
+  );
 }

@@ -9,7 +9,7 @@ export interface RunningGateway {
   services: Services;
   url: string;
   /** Stop accepting, let in-flight requests finish up to the grace deadline, close pools. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>) {
@@ -17,7 +17,14 @@ export function createLogger(config: Pick<Config, 'logLevel'>) {
     level: config.logLevel,
     base: { svc: 'sutazai' },
     // Prompt text is never logged by default; redact common body fields defensively.
-    redact: ['req.body', 'body.message', 'body.messages', 'body.prompt', 'body.prompts', 'req.headers.authorization'],
+    redact: [
+      'req.body',
+      'body.message',
+      'body.messages',
+      'body.prompt',
+      'body.prompts',
+      'req.headers.authorization',
+    ],
   });
 }
 
@@ -90,5 +97,8 @@ export async function runServeCli(argv: string[], sources: Omit<ConfigSources, '
     { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${u.url}`) },
     `SutazAI listening on ${gw.url}`,
   );
-  closeOnSignals(gw.close, (m) => gw.app.log.info(m));
+  closeOnSignals(
+    () => gw.close(),
+    (m) => gw.app.log.info(m),
+  );
 }

@@ -33,7 +33,9 @@ function parseUpstreams(items: string[], cfg: Raw, problems: string[]): Upstream
   for (const item of list) {
     const m = KIND_RE.exec(item.trim());
     if (!m) {
-      problems.push(`upstream "${item}": expected KIND=URL with KIND ollama or openai (SUTAZAI_UPSTREAMS / --upstream)`);
+      problems.push(
+        `upstream "${item}": expected KIND=URL with KIND ollama or openai (SUTAZAI_UPSTREAMS / --upstream)`,
+      );
       continue;
     }
     const kind = m[1] as UpstreamKind;
@@ -71,8 +73,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const problems: string[] = [];
   let flags: Record<string, string | string[] | undefined> = {};
   try {
-    flags = parseArgs({ args: sources.argv ?? [], options: flagOptions(), strict: true, allowPositionals: false })
-      .values as Record<string, string | string[] | undefined>;
+    flags = parseArgs({
+      args: sources.argv ?? [],
+      options: flagOptions(),
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (err) {
     problems.push((err as Error).message);
   }

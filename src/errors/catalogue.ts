@@ -90,9 +90,13 @@ export const errors = {
       retryAfter,
     }),
   upstreamBadResponse: (upstream: string, detail: string) =>
-    new GatewayError('SUTAZAI_ERR_UPSTREAM_BAD_RESPONSE', `upstream '${upstream}' sent a bad response: ${detail}`, {
-      upstream,
-    }),
+    new GatewayError(
+      'SUTAZAI_ERR_UPSTREAM_BAD_RESPONSE',
+      `upstream '${upstream}' sent a bad response: ${detail}`,
+      {
+        upstream,
+      },
+    ),
   upstreamError: (upstream: string, detail: string) =>
     new GatewayError('SUTAZAI_ERR_UPSTREAM_ERROR', `upstream '${upstream}' failed: ${detail}`, { upstream }),
   internal: (cause?: unknown) => new GatewayError('SUTAZAI_ERR_INTERNAL', 'internal server error', { cause }),

@@ -3,6 +3,8 @@ import compress from '@fastify/compress';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
 import { GatewayError } from '../errors/catalogue.js';
+import { ollamaRoutes } from './ollama/routes.js';
+import { openaiRoutes } from './openai/routes.js';
 import { v1BatchRoutes } from './v1/batch.js';
 import { v1ChatRoutes } from './v1/chat.js';
 import { v1InfoRoutes } from './v1/info.js';
@@ -32,7 +34,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
-    if (status >= 500) req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
+    if (status >= 500)
+      req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
     else req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
   });
 
@@ -47,7 +50,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   app.setErrorHandler(v1ErrorHandler);
   app.setNotFoundHandler((req, reply) => {
-    v1ErrorHandler(new GatewayError('SUTAZAI_ERR_NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`), req, reply);
+    v1ErrorHandler(
+      new GatewayError('SUTAZAI_ERR_NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`),
+      req,
+      reply,
+    );
   });
 
   // [route-cache] route-level GET cache hook
@@ -59,6 +66,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   // [surfaces] OpenAI (/v1/*) and Ollama (/api/*) surfaces
+  await app.register(openaiRoutes, { pipeline: services.pipeline, config });
+  await app.register(ollamaRoutes, { pipeline: services.pipeline, config });
 
   for (const p of services.plugins) await app.register(p.plugin);
 

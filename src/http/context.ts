@@ -6,7 +6,11 @@ import type { Caller } from '../pipeline/types.js';
  * Build the pipeline context for one HTTP request. Its signal aborts when the client goes away
  * before the response has been fully written, which cancels the upstream request.
  */
-export function requestContext(req: FastifyRequest, reply: FastifyReply, surface: Caller['surface']): RequestContext {
+export function requestContext(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  surface: Caller['surface'],
+): RequestContext {
   const ac = new AbortController();
   const res = reply.raw;
   const onClose = () => {

@@ -4,10 +4,15 @@ import { GatewayError, isGatewayError } from '../errors/catalogue.js';
 
 /** Fastify's own error codes → our catalogue (body parsing, limits, routing). */
 const FASTIFY_CODES: Record<string, (e: FastifyError) => GatewayError> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: (e) => new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${e.message}`),
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) =>
+    new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${e.message}`),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
-    new GatewayError('SUTAZAI_ERR_INVALID_JSON', 'request body is empty but content-type is application/json'),
-  FST_ERR_CTP_BODY_TOO_LARGE: () => new GatewayError('SUTAZAI_ERR_BODY_TOO_LARGE', 'request body is too large'),
+    new GatewayError(
+      'SUTAZAI_ERR_INVALID_JSON',
+      'request body is empty but content-type is application/json',
+    ),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new GatewayError('SUTAZAI_ERR_BODY_TOO_LARGE', 'request body is too large'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new GatewayError('SUTAZAI_ERR_UNSUPPORTED_MEDIA_TYPE', e.message),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => new GatewayError('SUTAZAI_ERR_BAD_REQUEST', e.message),
   FST_ERR_VALIDATION: (e) => new GatewayError('SUTAZAI_ERR_VALIDATION', e.message),
@@ -22,7 +27,8 @@ export function toGatewayError(err: unknown): GatewayError {
     const map = FASTIFY_CODES[fe.code];
     if (map) return map(fe as FastifyError);
   }
-  if (err instanceof SyntaxError) return new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${err.message}`);
+  if (err instanceof SyntaxError)
+    return new GatewayError('SUTAZAI_ERR_INVALID_JSON', `invalid JSON body: ${err.message}`);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new GatewayError('SUTAZAI_ERR_BAD_REQUEST', fe.message ?? 'bad request');
   }
@@ -59,5 +65,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
 
 /** Headers every error response carries (Retry-After on 429/503). */
 export function errorHeaders(err: GatewayError): Record<string, string> {
-  return err.retryAfter !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) } : {};
+  return err.retryAfter !== undefined
+    ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) }
+    : {};
 }

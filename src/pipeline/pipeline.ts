@@ -40,7 +40,11 @@ export type Next<T> = (ctx?: RequestContext) => Promise<T>;
 /** A pipeline stage: answer the request itself, or call `next()` and optionally wrap the result. */
 export interface Stage {
   readonly name: string;
-  generate?(req: GenerationRequest, ctx: RequestContext, next: Next<GenerationResult>): Promise<GenerationResult>;
+  generate?(
+    req: GenerationRequest,
+    ctx: RequestContext,
+    next: Next<GenerationResult>,
+  ): Promise<GenerationResult>;
   embed?(req: EmbedRequest, ctx: RequestContext, next: Next<EmbedOutcome>): Promise<EmbedOutcome>;
 }
 
@@ -67,8 +71,8 @@ export interface PipelineDeps {
  * calls the adapter; every stage sees (and may wrap) the chunk stream.
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const genStages = deps.stages.filter((s) => s.generate);
-  const embedStages = deps.stages.filter((s) => s.embed);
+  const genStages = deps.stages.filter((s) => s.generate !== undefined);
+  const embedStages = deps.stages.filter((s) => s.embed !== undefined);
 
   async function callUpstream(req: GenerationRequest, ctx: RequestContext): Promise<GenerationResult> {
     const adapter = await deps.router.resolve(req.model);

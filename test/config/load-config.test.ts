@@ -24,7 +24,9 @@ describe('loadConfig', () => {
   });
 
   it('parses upstream lists from env and repeatable flags', () => {
-    const fromEnv = loadConfig({ env: { SUTAZAI_UPSTREAMS: 'ollama=http://a:11434, openai=http://b:8080/v1/' } });
+    const fromEnv = loadConfig({
+      env: { SUTAZAI_UPSTREAMS: 'ollama=http://a:11434, openai=http://b:8080/v1/' },
+    });
     expect(fromEnv.upstreams.map((u) => [u.kind, u.url])).toEqual([
       ['ollama', 'http://a:11434'],
       ['openai', 'http://b:8080/v1'],

@@ -12,7 +12,9 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** A real gateway on a free port. `upstreams` like ['ollama=http://...']. */
-export async function startTestGateway(overrides: Partial<Record<FieldName, unknown>> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  overrides: Partial<Record<FieldName, unknown>> = {},
+): Promise<TestGateway> {
   const config = loadConfig({
     env: {},
     overrides: { host: '127.0.0.1', port: 0, logLevel: 'silent', shutdownGraceMs: 2000, ...overrides },
@@ -29,9 +31,18 @@ export interface Stack {
 
 /** Simulator + gateway in front of it (Ollama kind unless told otherwise). */
 export async function startStack(
-  opts: { sim?: Partial<SimOptions>; kind?: 'ollama' | 'openai'; gateway?: Partial<Record<FieldName, unknown>> } = {},
+  opts: {
+    sim?: Partial<SimOptions>;
+    kind?: 'ollama' | 'openai';
+    gateway?: Partial<Record<FieldName, unknown>>;
+  } = {},
 ): Promise<Stack> {
-  const sim = await startSimulator({ port: 0, models: ['tinyllama', 'llama3.2'], embedModels: ['nomic-embed-text'], ...opts.sim });
+  const sim = await startSimulator({
+    port: 0,
+    models: ['tinyllama', 'llama3.2'],
+    embedModels: ['nomic-embed-text'],
+    ...opts.sim,
+  });
   const kind = opts.kind ?? 'ollama';
   const url = kind === 'openai' ? `${sim.url}/v1` : sim.url;
   const gw = await startTestGateway({ upstreams: [`${kind}=${url}`], ...opts.gateway });

@@ -12,7 +12,12 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> & { error?: Record<string, unknown> } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: json as Record<string, unknown> & { error?: Record<string, unknown> },
+  };
 }
 
 export async function getJson(url: string, headers: Record<string, string> = {}) {
@@ -43,7 +48,11 @@ export function parseSse(text: string): SseEvent[] {
 }
 
 /** Poll `fn` until it returns true (or throw after `ms`). For state that settles asynchronously. */
-export async function waitFor(fn: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  fn: () => boolean | Promise<boolean>,
+  ms = 5000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;

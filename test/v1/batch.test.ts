@@ -4,7 +4,10 @@ import { postJson } from '../helpers/http.js';
 
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack({ sim: { parallel: 4 }, gateway: { cacheMode: 'off', batchMaxItems: 5, batchConcurrency: 1 } });
+  s = await startStack({
+    sim: { parallel: 4 },
+    gateway: { cacheMode: 'off', batchMaxItems: 5, batchConcurrency: 1 },
+  });
 });
 afterAll(async () => {
   await s.close();

@@ -17,7 +17,10 @@ beforeEach(() => {
 
 describe('POST /api/v1/chat/stream', () => {
   it('streams token events then a done event with usage and finish reason', async () => {
-    const r = await postJson(`${s.gw.url}/api/v1/chat/stream`, { message: 'Tell me a story', options: { seed: 1 } });
+    const r = await postJson(`${s.gw.url}/api/v1/chat/stream`, {
+      message: 'Tell me a story',
+      options: { seed: 1 },
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/event-stream/);
     expect(r.headers.get('content-encoding')).toBeNull();
@@ -32,7 +35,10 @@ describe('POST /api/v1/chat/stream', () => {
     expect(d.cached).toBe(false);
     // Same text as the non-streaming route for the same seed.
     const text = tokens.map((t) => (t.data as { text: string }).text).join('');
-    const full = await postJson(`${s.gw.url}/api/v1/chat`, { message: 'Tell me a story', options: { seed: 1 } });
+    const full = await postJson(`${s.gw.url}/api/v1/chat`, {
+      message: 'Tell me a story',
+      options: { seed: 1 },
+    });
     expect(full.json.response).toBe(text);
   });
 

@@ -15,7 +15,13 @@ describe('POST /api/v1/chat', () => {
     const r = await postJson(`${s.gw.url}/api/v1/chat`, { message: 'Hello, how are you?' });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/application\/json/);
-    const b = r.json as { response: string; model: string; cached: boolean; usage: Record<string, number>; latency_ms: number };
+    const b = r.json as {
+      response: string;
+      model: string;
+      cached: boolean;
+      usage: Record<string, number>;
+      latency_ms: number;
+    };
     expect(b.response.length).toBeGreaterThan(0);
     expect(b.model).toBe('tinyllama');
     expect(b.cached).toBe(false);
@@ -27,7 +33,11 @@ describe('POST /api/v1/chat', () => {
   });
 
   it('applies the default num_predict and honours options', async () => {
-    const r = await postJson(`${s.gw.url}/api/v1/chat`, { message: 'hi', model: 'llama3.2', options: { num_predict: 3, seed: 7 } });
+    const r = await postJson(`${s.gw.url}/api/v1/chat`, {
+      message: 'hi',
+      model: 'llama3.2',
+      options: { num_predict: 3, seed: 7 },
+    });
     expect(r.status).toBe(200);
     expect(r.json.finish_reason).toBe('length');
     expect((r.json.usage as Record<string, number>).completion_tokens).toBe(3);
@@ -74,7 +84,11 @@ describe('POST /api/v1/chat', () => {
   });
 
   it('non-JSON content type → 415', async () => {
-    const res = await fetch(`${s.gw.url}/api/v1/chat`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
+    const res = await fetch(`${s.gw.url}/api/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'a,b',
+    });
     expect(res.status).toBe(415);
   });
 

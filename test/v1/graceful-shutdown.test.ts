@@ -5,9 +5,15 @@ import { postJson } from '../helpers/http.js';
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, then refuses new ones', async () => {
     // 20 tokens at 40 tokens/s: about half a second of generation.
-    const s = await startStack({ sim: { tps: 40, ttftMs: 50 }, gateway: { cacheMode: 'off', shutdownGraceMs: 5000 } });
+    const s = await startStack({
+      sim: { tps: 40, ttftMs: 50 },
+      gateway: { cacheMode: 'off', shutdownGraceMs: 5000 },
+    });
     try {
-      const inflight = postJson(`${s.gw.url}/api/v1/chat`, { message: 'long one', options: { num_predict: 20 } });
+      const inflight = postJson(`${s.gw.url}/api/v1/chat`, {
+        message: 'long one',
+        options: { num_predict: 20 },
+      });
       await new Promise((r) => setTimeout(r, 100));
       const closing = s.gw.close();
       const r = await inflight;

@@ -27,7 +27,15 @@ export function overallHealth(ups: UpstreamStatus[], deps: Record<string, Depend
 }
 
 function agentView(u: UpstreamStatus) {
-  return { id: u.id, name: `${u.kind} upstream at ${u.url}`, kind: u.kind, url: u.url, status: u.status, latency_ms: u.latencyMs, capabilities: ['chat', 'generate', 'embed'] };
+  return {
+    id: u.id,
+    name: `${u.kind} upstream at ${u.url}`,
+    kind: u.kind,
+    url: u.url,
+    status: u.status,
+    latency_ms: u.latencyMs,
+    capabilities: ['chat', 'generate', 'embed'],
+  };
 }
 
 /** GET /, /health, /api/v1/status, /api/v1/settings, /api/v1/models, /api/v1/agents[/:id]. */
@@ -100,7 +108,8 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
 
   app.get<{ Params: { id: string } }>('/api/v1/agents/:id', async (req) => {
     const u = deps.health.upstreams().find((x) => x.id === req.params.id);
-    if (!u) throw new GatewayError('SUTAZAI_ERR_NOT_FOUND', `agent '${req.params.id}' not found`, { param: 'id' });
+    if (!u)
+      throw new GatewayError('SUTAZAI_ERR_NOT_FOUND', `agent '${req.params.id}' not found`, { param: 'id' });
     return agentView(u);
   });
 }
