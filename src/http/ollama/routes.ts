@@ -1,0 +1,163 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../../config/config.js';
+import { errors } from '../../errors/catalogue.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import { collect } from '../../pipeline/stream.js';
+import type { Chunk, GenerationRequest } from '../../pipeline/types.js';
+import { requestContext } from '../context.js';
+import { parseBody } from '../errors.js';
+import { findModel } from '../openai/map-response.js';
+import { ollamaErrorHandler } from './errors.js';
+import {
+  loadOnlyReason,
+  mapChatRequest,
+  mapEmbeddingsRequest,
+  mapEmbedRequest,
+  mapGenerateRequest,
+} from './map-request.js';
+import {
+  chatBody,
+  chatDoneLine,
+  chatLine,
+  embedBody,
+  embeddingsBody,
+  generateBody,
+  generateDoneLine,
+  generateLine,
+  loadBody,
+  showBody,
+  tagsBody,
+  type LineMeta,
+  type Measured,
+} from './map-response.js';
+import { streamOllama, type LineSource } from './ndjson.js';
+
+export interface OllamaRoutesOptions {
+  pipeline: Pipeline;
+  config: Config;
+}
+
+/**
+ * The Ollama version we report. Clients gate features on it (structured outputs need ≥ 0.5, tool
+ * streaming ≥ 0.8), so it names the Ollama API level this surface implements, not our own version.
+ */
+export const OLLAMA_COMPAT_VERSION = '0.12.0';
+
+const showSchema = z.object({ model: z.string().nullish(), name: z.string().nullish() });
+
+type Done = Extract<Chunk, { type: 'done' }>;
+const EMPTY_DONE: Done = {
+  type: 'done',
+  finishReason: 'stop',
+  usage: { promptTokens: 0, completionTokens: 0 },
+};
+
+/** Clock for the metric fields Ollama clients expect when the upstream reported no timings. */
+function stopwatch(): { firstChunk: () => void; measured: () => Measured } {
+  const start = process.hrtime.bigint();
+  let first = start;
+  return {
+    firstChunk: () => {
+      first = process.hrtime.bigint();
+    },
+    measured: () => {
+      const now = process.hrtime.bigint();
+      return {
+        totalNs: Number(now - start),
+        promptEvalNs: Number(first - start),
+        evalNs: Number(now - first),
+      };
+    },
+  };
+}
+
+function lineSource(kind: GenerationRequest['kind'], model: string, measured: () => Measured): LineSource {
+  const lm = (): LineMeta => ({ model, createdAt: new Date().toISOString() });
+  let toolIndex = 0;
+  let done = false;
+  const doneLine = (d: Done) =>
+    kind === 'chat' ? chatDoneLine(lm(), d, measured()) : generateDoneLine(lm(), d, measured());
+  return {
+    map(chunk) {
+      if (done) return [];
+      if (chunk.type === 'done') {
+        done = true;
+        return [doneLine(chunk)];
+      }
+      const line = kind === 'chat' ? chatLine(lm(), chunk, toolIndex) : generateLine(lm(), chunk);
+      if (chunk.type === 'tool_calls') toolIndex += chunk.calls.length;
+      return line ? [line] : [];
+    },
+    end: () => (done ? [] : [doneLine(EMPTY_DONE)]),
+  };
+}
+
+/**
+ * The Ollama-native surface (`/api/*`). Encapsulated: its error handler answers `{"error":"..."}`,
+ * and any request content type is read as JSON, as Ollama does (`curl -d` sends form encoding).
+ */
+export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, { pipeline }) => {
+  app.setErrorHandler(ollamaErrorHandler);
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
+
+  async function generation(req: FastifyRequest, reply: FastifyReply, request: GenerationRequest) {
+    const clock = stopwatch();
+    const lm = (): LineMeta => ({ model: request.model, createdAt: new Date().toISOString() });
+    const load = loadOnlyReason(request);
+    if (load) {
+      // Nothing to generate: confirm the model exists, as Ollama's load does, without upstream work.
+      if (!findModel(await pipeline.listModels(), request.model)) throw errors.modelNotFound(request.model);
+      return loadBody(lm(), request.kind, load);
+    }
+    const ctx = requestContext(req, reply, 'ollama');
+    const result = await pipeline.generate(request, ctx);
+    clock.firstChunk();
+    if (!request.stream) {
+      const c = await collect(result.chunks);
+      void reply.header('x-sutazai-cache', result.cache);
+      return request.kind === 'chat'
+        ? chatBody(lm(), c, clock.measured())
+        : generateBody(lm(), c, clock.measured());
+    }
+    await streamOllama(req, reply, ctx, result, lineSource(request.kind, request.model, clock.measured));
+    return reply;
+  }
+
+  app.post('/api/chat', async (req, reply) => generation(req, reply, mapChatRequest(req.body)));
+  app.post('/api/generate', async (req, reply) => generation(req, reply, mapGenerateRequest(req.body)));
+
+  app.post('/api/embed', async (req, reply) => {
+    const clock = stopwatch();
+    const request = mapEmbedRequest(req.body);
+    if (request.input.length === 0) return { model: request.model, embeddings: [] };
+    const outcome = await pipeline.embed(request, requestContext(req, reply, 'ollama'));
+    void reply.header('x-sutazai-cache', outcome.cache);
+    return embedBody(request.model, outcome.result, clock.measured().totalNs);
+  });
+
+  app.post('/api/embeddings', async (req, reply) => {
+    const request = mapEmbeddingsRequest(req.body);
+    if (request.input.length === 0) return { embedding: [] };
+    const outcome = await pipeline.embed(request, requestContext(req, reply, 'ollama'));
+    void reply.header('x-sutazai-cache', outcome.cache);
+    return embeddingsBody(outcome.result);
+  });
+
+  app.get('/api/tags', async () => tagsBody(await pipeline.listModels()));
+
+  app.post('/api/show', async (req) => {
+    const b = parseBody(showSchema, req.body);
+    const name = b.model ?? b.name;
+    if (!name) throw errors.validation('model is required', 'model');
+    const found = findModel(await pipeline.listModels(), name);
+    if (!found) throw errors.modelNotFound(name);
+    return showBody(found);
+  });
+
+  // No adapter call reports which models an upstream has loaded; an empty list is the honest answer.
+  app.get('/api/ps', async () => ({ models: [] }));
+
+  app.get('/api/version', async () => ({ version: OLLAMA_COMPAT_VERSION }));
+};
