@@ -5,12 +5,18 @@ import { loadConfig } from '../src/config/config.js';
 import { FIELDS } from '../src/config/fields.js';
 
 const defaults = loadConfig({ env: {} }) as unknown as Record<string, unknown>;
+/** A default as text: scalars as-is, lists comma-joined, absent as ''. */
+const text = (name: string): string => {
+  const v = defaults[name];
+  if (name === 'upstreams' || v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.map((x) => String(x as string | number)).join(',');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
 const show = (name: string): string => {
   if (name === 'upstreams') return '`ollama=$OLLAMA_URL`';
-  const v = defaults[name];
-  if (v === undefined) return '—';
-  if (Array.isArray(v)) return v.length ? `\`${v.join(',')}\`` : '—';
-  return `\`${String(v)}\``;
+  const t = text(name);
+  return t === '' ? '—' : `\`${t}\``;
 };
 
 const rows = Object.entries(FIELDS).map(
@@ -19,9 +25,7 @@ const rows = Object.entries(FIELDS).map(
 const table = ['| Environment | Flag | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 const env = Object.entries(FIELDS)
   .map(([name, f]) => {
-    const v = defaults[name];
-    const val = v === undefined || name === 'upstreams' ? '' : Array.isArray(v) ? v.join(',') : String(v);
-    return `# ${f.doc}\n# ${f.env}=${val}`;
+    return `# ${f.doc}\n# ${f.env}=${text(name)}`;
   })
   .join('\n\n');
 
