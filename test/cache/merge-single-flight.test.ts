@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { createMerger, type FlightSource } from '../../src/cache/merge.js';
+import type { Chunk } from '../../src/pipeline/types.js';
+import { drain, textChunks } from './helpers.js';
+
+/** A hand-driven upstream: push chunks, end or fail it, see whether it was aborted. */
+function controllable() {
+  const queue: Chunk[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: Error | undefined;
+  let signal: AbortSignal | undefined;
+  let calls = 0;
+  const poke = () => {
+    wake?.();
+    wake = undefined;
+  };
+  async function* gen(): AsyncGenerator<Chunk> {
+    for (;;) {
+      const c = queue.shift();
+      if (c) {
+        yield c;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      if (signal?.aborted) throw new Error('aborted upstream');
+      await new Promise<void>((r) => (wake = r));
+    }
+  }
+  return {
+    start: async (s: AbortSignal): Promise<FlightSource> => {
+      calls++;
+      signal = s;
+      s.addEventListener('abort', poke);
+      return { chunks: gen(), model: 'm', upstream: 'u' };
+    },
+    push: (...c: Chunk[]) => {
+      queue.push(...c);
+      poke();
+    },
+    end: () => {
+      ended = true;
+      poke();
+    },
+    fail: (e: Error) => {
+      failure = e;
+      poke();
+    },
+    get calls() {
+      return calls;
+    },
+    get aborted() {
+      return signal?.aborted ?? false;
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('single-flight merge', () => {
+  it('N concurrent joins → one upstream call; every subscriber gets every chunk', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const all = textChunks(['a', 'b', 'c']);
+    const subs = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        m.join('k', { signal: new AbortController().signal, start: up.start }),
+      ),
+    );
+    expect(up.calls).toBe(1);
+    expect(subs.filter((s) => s.leader)).toHaveLength(1);
+    up.push(...all);
+    up.end();
+    const results = await Promise.all(subs.map((s) => drain(s.chunks)));
+    for (const r of results) expect(r).toEqual(all);
+    expect(m.stats()).toMatchObject({ flights: 1, merged: 49, inFlight: 0 });
+  });
+
+  it('a late joiner replays the chunks produced so far, then follows live', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const first = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    up.push({ type: 'delta', text: 'a' }, { type: 'delta', text: 'b' });
+    await tick();
+    const late = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    expect(late.leader).toBe(false);
+    up.push({ type: 'delta', text: 'c' }, ...textChunks([]));
+    up.end();
+    const [x, y] = await Promise.all([drain(first.chunks), drain(late.chunks)]);
+    expect(y).toEqual(x);
+    expect(y.map((c) => (c.type === 'delta' ? c.text : c.type))).toEqual(['a', 'b', 'c', 'done']);
+  });
+
+  it('the first caller leaving does not abort the call for the others; the last one leaving does', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const a = new AbortController();
+    const b = new AbortController();
+    const subA = await m.join('k', { signal: a.signal, start: up.start });
+    const subB = await m.join('k', { signal: b.signal, start: up.start });
+    up.push({ type: 'delta', text: 'x' });
+    a.abort(new Error('client A went away'));
+    await expect(drain(subA.chunks)).rejects.toThrow('client A went away');
+    expect(up.aborted).toBe(false);
+    up.push(...textChunks(['y']));
+    up.end();
+    expect((await drain(subB.chunks)).length).toBe(3);
+
+    const up2 = controllable();
+    const c = new AbortController();
+    const subC = await m.join('k2', { signal: c.signal, start: up2.start });
+    up2.push({ type: 'delta', text: 'x' });
+    const it = subC.chunks[Symbol.asyncIterator]();
+    await it.next();
+    await it.return?.();
+    expect(up2.aborted).toBe(true);
+    expect(m.has('k2')).toBe(false);
+    expect(m.stats().abandoned).toBe(1);
+  });
+
+  it('an error before the first chunk reaches every joiner; a mid-stream error every subscriber', async () => {
+    const m = createMerger();
+    const boom = new Error('upstream down');
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 10));
+      throw boom;
+    };
+    const joins = Array.from({ length: 5 }, () =>
+      m.join('k', { signal: new AbortController().signal, start: failing }),
+    );
+    const settled = await Promise.allSettled(joins);
+    expect(calls).toBe(1);
+    for (const s of settled) expect(s).toMatchObject({ status: 'rejected', reason: boom });
+
+    const up = controllable();
+    const s1 = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    const s2 = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    up.push({ type: 'delta', text: 'a' });
+    up.fail(new Error('mid-stream'));
+    await expect(drain(s1.chunks)).rejects.toThrow('mid-stream');
+    await expect(drain(s2.chunks)).rejects.toThrow('mid-stream');
+    expect(m.has('k')).toBe(false);
+  });
+
+  it('onComplete gets the whole stream once, and the flight stays joinable until it settles', async () => {
+    const m = createMerger();
+    const up = controllable();
+    let release!: () => void;
+    const written: Chunk[][] = [];
+    const onComplete = (chunks: readonly Chunk[]) => {
+      written.push([...chunks]);
+      return new Promise<void>((r) => (release = r));
+    };
+    const s = await m.join('k', { signal: new AbortController().signal, start: up.start, onComplete });
+    up.push(...textChunks(['a']));
+    up.end();
+    await drain(s.chunks);
+    await tick();
+    expect(written).toHaveLength(1);
+    expect(m.has('k')).toBe(true);
+    const late = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    expect(await drain(late.chunks)).toEqual(written[0]);
+    release();
+    await tick();
+    expect(m.has('k')).toBe(false);
+    expect(up.calls).toBe(1);
+  });
+});
