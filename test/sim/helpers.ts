@@ -32,7 +32,7 @@ export async function post(url: string, body: unknown): Promise<JsonResponse> {
   return call(url, 'POST', body);
 }
 
-export function json<T = Record<string, unknown>>(r: JsonResponse): T {
+export function json<T = Record<string, unknown>>(r: { text: string }): T {
   return JSON.parse(r.text) as T;
 }
 
