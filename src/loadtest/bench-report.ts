@@ -1,0 +1,252 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { CliIo } from './cli.js';
+import type { LoadtestConfig } from './config.js';
+import { machineInfo, type Report } from './report.js';
+
+/**
+ * `sutazai loadtest report`: regenerates docs/performance.md in one command (npm run bench:report).
+ * It starts the simulator and the gateway as child processes through the public CLI (`sutazai sim`,
+ * `sutazai serve`) plus a bare node:http server, runs each step below through the load tester
+ * itself, and writes every figure from the JSON reports. SKELETON: the steps and the document
+ * layout are fixed; the numbers are produced only when the gateway is complete (run it then).
+ */
+interface BenchEnv {
+  gatewayUrl: string;
+  simUrl: string;
+  bareUrl: string;
+}
+
+interface BenchStep {
+  id: string;
+  title: string;
+  argv(env: BenchEnv): string[];
+}
+
+export const BENCH_STEPS: readonly BenchStep[] = [
+  {
+    id: 'progressive-cache',
+    title: "Seed's table: progressive 5→1000 users, cache-hit heavy mix",
+    argv: (e) => [
+      'progressive',
+      '--url',
+      e.gatewayUrl,
+      '--mix',
+      'repeat=80,fresh=5,stream=5,health=10',
+      '--stage-duration',
+      '30s',
+    ],
+  },
+  {
+    id: 'spike',
+    title: 'Spike 10→500→10 users',
+    argv: (e) => ['spike', '--url', e.gatewayUrl],
+  },
+  {
+    id: 'endurance',
+    title: 'Endurance, 100 users for 5 minutes',
+    argv: (e) => ['endurance', '--url', e.gatewayUrl, '--users', '100', '--duration', '5m'],
+  },
+  {
+    id: 'overhead-chat',
+    title: 'Gateway vs direct upstream, non-streaming chat, fresh prompts',
+    argv: (e) => [
+      'overhead',
+      '--url',
+      e.gatewayUrl,
+      '--direct',
+      e.simUrl,
+      '--direct-target',
+      'ollama',
+      '--model',
+      'sim',
+    ],
+  },
+  {
+    id: 'health-vs-bare',
+    title: 'GET /health: gateway vs bare node:http at 1000 connections',
+    argv: (e) => [
+      'overhead',
+      '--url',
+      e.gatewayUrl,
+      '--direct',
+      e.bareUrl,
+      '--direct-target',
+      'sutazai',
+      '--mix',
+      'health=100',
+      '--concurrency',
+      '1000',
+      '--no-slo',
+    ],
+  },
+  {
+    id: 'cache-throughput',
+    title: 'Cache-hit throughput (repeated prompts, no think time)',
+    argv: (e) => [
+      'progressive',
+      '--url',
+      e.gatewayUrl,
+      '--mix',
+      'repeat=100',
+      '--think',
+      '0',
+      '--stages',
+      '64,256',
+      '--no-slo',
+    ],
+  },
+  {
+    id: 'tasks',
+    title: 'Task throughput (submit and poll)',
+    argv: (e) => [
+      'progressive',
+      '--url',
+      e.gatewayUrl,
+      '--mix',
+      'task=100',
+      '--think',
+      '0',
+      '--stages',
+      '16,64',
+      '--no-slo',
+    ],
+  },
+];
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+/** The bare baseline: a node:http server answering /health like the cheapest possible gateway. */
+async function startBare(): Promise<{ url: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"healthy"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Start `sutazai <args>` with the same runtime as this process and wait until `url` answers. */
+async function startCli(args: string[], readyUrl: string): Promise<ChildProcess> {
+  const main = process.argv[1] ?? 'dist/cli/main.js';
+  const child = spawn(process.execPath, [...process.execArgv, main, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await request(readyUrl);
+      await res.body.dump();
+      return child;
+    } catch {
+      await sleep(100);
+    }
+  }
+  child.kill('SIGTERM');
+  throw new Error(`sutazai ${args.join(' ')} did not answer at ${readyUrl}`);
+}
+
+function f(v: number | undefined, digits = 0): string {
+  return v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+}
+
+/** docs/performance.md from the step reports (missing steps are listed as not run). */
+export function renderPerformanceMd(reports: Map<string, Report>, machine: Record<string, unknown>): string {
+  const out = [
+    '# Performance',
+    '',
+    'Generated by `npm run bench:report` (`sutazai loadtest report`). Do not edit by hand.',
+    '',
+  ];
+  out.push('## Machine and load', '', '```', JSON.stringify(machine, null, 2), '```', '');
+  for (const step of BENCH_STEPS) {
+    const r = reports.get(step.id);
+    out.push(
+      `## ${step.title}`,
+      '',
+      `Command: \`sutazai loadtest ${step.argv({ gatewayUrl: 'GW', simUrl: 'SIM', bareUrl: 'BARE' }).join(' ')}\``,
+      '',
+    );
+    if (r === undefined) {
+      out.push('_Not run yet._', '');
+      continue;
+    }
+    out.push(
+      '| stage | requests | ok/s | p50 ms | p95 ms | p99 ms | errors % | SLO |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const s of r.stages) {
+      const l = s.stats.latency;
+      out.push(
+        `| ${s.name} | ${s.stats.requests} | ${f(s.stats.okRps)} | ${f(l.p50, 1)} | ${f(l.p95, 1)} | ${f(l.p99, 1)} | ${f(s.stats.errorRatePct, 2)} | ${s.slo === undefined ? '' : s.slo.pass ? 'pass' : 'FAIL'} |`,
+      );
+    }
+    // TODO(after issue 6): compare the gateway's own percentiles (r.server.last) with ours here.
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<number> {
+  if (cfg.dryRun) {
+    io.stdout.write('bench report plan (sim on a free port, gateway in front of it, bare node:http):\n');
+    for (const s of BENCH_STEPS) {
+      io.stdout.write(
+        `  ${s.id}: sutazai loadtest ${s.argv({ gatewayUrl: 'GW', simUrl: 'SIM', bareUrl: 'BARE' }).join(' ')}\n`,
+      );
+    }
+    io.stdout.write(`would write ${cfg.out}\n`);
+    return 0;
+  }
+  // Imported lazily: cli.ts imports this module.
+  const { runLoadtestCli } = await import('./cli.js');
+  const [simPort, gwPort] = [await freePort(), await freePort()];
+  const env: BenchEnv = {
+    simUrl: `http://127.0.0.1:${simPort}`,
+    gatewayUrl: `http://127.0.0.1:${gwPort}`,
+    bareUrl: '',
+  };
+  const bare = await startBare();
+  env.bareUrl = bare.url;
+  const children: ChildProcess[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'sutazai-bench-'));
+  const reports = new Map<string, Report>();
+  try {
+    children.push(
+      await startCli(
+        ['sim', '--port', String(simPort), '--models', 'sim', '--tps', '0'],
+        `${env.simUrl}/api/version`,
+      ),
+    );
+    children.push(
+      await startCli(
+        ['serve', '--port', String(gwPort), '--upstream', `ollama=${env.simUrl}`],
+        `${env.gatewayUrl}/health`,
+      ),
+    );
+    for (const step of BENCH_STEPS) {
+      const file = join(dir, `${step.id}.json`);
+      io.stderr.write(`bench: ${step.title}\n`);
+      await runLoadtestCli([...step.argv(env), '--json', file, '--quiet'], io);
+      reports.set(step.id, JSON.parse(await readFile(file, 'utf8')) as Report);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise<void>((resolve) => bare.server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  }
+  await writeFile(cfg.out, renderPerformanceMd(reports, machineInfo()));
+  io.stderr.write(`wrote ${cfg.out}\n`);
+  return 0;
+}

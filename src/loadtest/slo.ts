@@ -1,0 +1,40 @@
+import type { SliceStats, SloCheck, SloResult, SloThresholds } from './types.js';
+
+/** The seed report's claims: median < 200 ms, p95 < 350 ms, p99 < 500 ms, errors < 1%, recovery < 5 s. */
+export const DEFAULT_SLO: Readonly<SloThresholds> = Object.freeze({
+  p50Ms: 200,
+  p95Ms: 350,
+  p99Ms: 500,
+  errorRatePct: 1,
+  recoveryMs: 5000,
+});
+
+/** A check passes only when the actual value is strictly below its limit; no data (NaN) fails. */
+function check(name: string, limit: number, actual: number): SloCheck {
+  return { name, limit, actual, pass: Number.isFinite(actual) && actual < limit };
+}
+
+/**
+ * Latency thresholds apply to successful requests; errors of every kind (including timeouts and
+ * open-loop arrivals that could not be sent) count against the error rate. A slice with no
+ * successful request fails its latency checks.
+ */
+export function evaluateSlo(stats: SliceStats, slo: SloThresholds): SloResult {
+  const checks = [
+    check('p50_ms', slo.p50Ms, stats.latency.p50),
+    check('p95_ms', slo.p95Ms, stats.latency.p95),
+    check('p99_ms', slo.p99Ms, stats.latency.p99),
+    check('error_rate_pct', slo.errorRatePct, stats.requests === 0 ? Number.NaN : stats.errorRatePct),
+  ];
+  return { pass: checks.every((c) => c.pass), checks };
+}
+
+/** Spike recovery: pass when latency returned to baseline within the limit; never recovered fails. */
+export function evaluateRecovery(recoveryMs: number | null, slo: SloThresholds): SloCheck {
+  return check('recovery_ms', slo.recoveryMs, recoveryMs ?? Number.NaN);
+}
+
+export function combineSlo(results: SloResult[]): SloResult {
+  const checks = results.flatMap((r) => r.checks);
+  return { pass: results.every((r) => r.pass), checks };
+}
