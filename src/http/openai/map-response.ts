@@ -7,19 +7,22 @@ import type { EmbeddingEncoding } from './map-request.js';
 
 type CompletionFinish = Exclude<FinishReason, 'tool_calls'>;
 
-export interface TextCompletion {
+/** `F` is the finish_reason type: non-null in a full body, null until the end in stream chunks. */
+export interface TextCompletion<F = CompletionFinish | null> {
   id: string;
   object: 'text_completion';
   created: number;
   model: string;
-  choices: { text: string; index: 0; logprobs: null; finish_reason: CompletionFinish | null }[];
+  choices: { text: string; index: 0; logprobs: null; finish_reason: F }[];
   usage?: OpenAIUsage | null;
 }
 
 /** Legacy completions have no tool calls; a generate call that somehow reports one simply stopped. */
 const completionFinish = (r: FinishReason): CompletionFinish => (r === 'length' ? 'length' : 'stop');
 
-export function completionBody(meta: ResponseMeta, c: Collected): TextCompletion {
+export type TextCompletionBody = Omit<TextCompletion<CompletionFinish>, 'usage'> & { usage: OpenAIUsage };
+
+export function completionBody(meta: ResponseMeta, c: Collected): TextCompletionBody {
   return {
     id: meta.id,
     object: 'text_completion',
