@@ -9,7 +9,10 @@ import type { Store } from './types.js';
 
 export interface StoreOptions {
   config: Pick<Config, 'databaseUrl' | 'dataDir'>;
-  /** PostgreSQL schema holding the tables (created if missing). Default "public"; tests use their own. */
+  /**
+   * PostgreSQL schema holding the tables (created if missing). Default: the `schema` query
+   * parameter of the database URL (`postgres://…/db?schema=sutazai`), else "public".
+   */
   schema?: string;
   /** PGlite only: keep the database in memory instead of `<dataDir>/pglite` (tests). Default false. */
   inMemory?: boolean;
@@ -22,8 +25,8 @@ export interface StoreOptions {
  * `<dataDir>/pglite`. Migrations run before this resolves, so a broken database fails start-up.
  */
 export async function createStore(opts: StoreOptions): Promise<Store> {
-  const schema = checkSchemaName(opts.schema ?? 'public');
-  const url = opts.config.databaseUrl;
+  const { url, urlSchema } = splitSchema(opts.config.databaseUrl);
+  const schema = checkSchemaName(opts.schema ?? urlSchema ?? 'public');
   let driver: SqlDriver;
   if (url !== undefined) {
     driver = createPgDriver({
@@ -65,9 +68,23 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
   };
 }
 
+/** `?schema=` is ours, not libpq's: take it out of the URL before pg sees it. */
+function splitSchema(databaseUrl: string | undefined): { url?: string; urlSchema?: string } {
+  if (databaseUrl === undefined) return {};
+  const u = new URL(databaseUrl);
+  const schema = u.searchParams.get('schema');
+  if (schema === null) return { url: databaseUrl };
+  u.searchParams.delete('schema');
+  return { url: u.toString(), urlSchema: schema };
+}
+
 /** Drop a schema and everything in it (test clean-up). PostgreSQL only. */
 export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const driver = createPgDriver({ connectionString: databaseUrl, schema: 'public', max: 1 });
+  const driver = createPgDriver({
+    connectionString: splitSchema(databaseUrl).url ?? databaseUrl,
+    schema: 'public',
+    max: 1,
+  });
   try {
     await driver.exec(`DROP SCHEMA IF EXISTS "${checkSchemaName(schema)}" CASCADE`);
   } finally {

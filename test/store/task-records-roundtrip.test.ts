@@ -95,6 +95,22 @@ describe('migrations', () => {
     }
   });
 
+  it('takes the schema from ?schema= in the database URL', async () => {
+    const schema = `${SCHEMA}_u`;
+    try {
+      const store = await createStore({
+        config: { databaseUrl: `${DATABASE_URL}?schema=${schema}`, dataDir: '.' },
+      });
+      await store.tasks.save(record('u1'));
+      await store.close();
+      const direct = await createStore({ config: { databaseUrl: DATABASE_URL, dataDir: '.' }, schema });
+      expect((await direct.tasks.get('u1'))?.id).toBe('u1');
+      await direct.close();
+    } finally {
+      await dropSchema(`${DATABASE_URL}?schema=${schema}`, schema);
+    }
+  });
+
   it('PGlite keeps data in <dataDir>/pglite across reopen', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sutazai-store-'));
     try {

@@ -1,0 +1,3 @@
+import { taskBehaviour } from './behaviour.js';
+
+taskBehaviour('bullmq');
