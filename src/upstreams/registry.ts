@@ -1,4 +1,4 @@
-import { errors } from '../errors/catalogue.js';
+import { errors, isGatewayError } from '../errors/catalogue.js';
 import type { ModelInfo } from '../pipeline/types.js';
 import { createOllamaAdapter } from './ollama/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
@@ -28,8 +28,9 @@ export interface ModelCatalogOptions {
 export interface ModelCatalog {
   /**
    * The adapter serving `model` (`name` ≡ `name:latest`); the least busy reachable one when several
-   * do. Throws SUTAZAI_ERR_MODEL_NOT_FOUND, or SUTAZAI_ERR_UPSTREAM_UNAVAILABLE when the model is
-   * unknown and no upstream could be asked.
+   * do. Unknown model: SUTAZAI_ERR_MODEL_NOT_FOUND if some upstream was listed, or
+   * SUTAZAI_ERR_UPSTREAM_UNAVAILABLE if every upstream refused the connection; if listings failed
+   * otherwise (timeout, busy), an adapter is returned so the call itself reports the real status.
    */
   resolve(model: string): Promise<UpstreamAdapter>;
   /** Merged model list (deduplicated by name); waits for the first refresh if none finished yet. */
@@ -49,8 +50,14 @@ interface Slot {
   /** Pre-resolved promise, so resolving a known model allocates nothing. */
   resolved: Promise<UpstreamAdapter>;
   reachable: boolean;
+  /** Why the last listing failed (undefined after a success). */
+  lastError: unknown;
   /** Models from the last successful listing (kept while the upstream is unreachable). */
   models: ModelInfo[];
+}
+
+function isUnavailable(err: unknown): boolean {
+  return isGatewayError(err) && err.code === 'SUTAZAI_ERR_UPSTREAM_UNAVAILABLE';
 }
 
 /** Ollama tags default to `latest`: both spellings must find the same model. */
@@ -71,8 +78,10 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
     adapter,
     resolved: Promise.resolve(adapter),
     reachable: false,
+    lastError: undefined,
     models: [],
   }));
+  const everySlot = slots as Candidates; // non-empty: checked above
   const closed = new AbortController();
   let byName = new Map<string, Candidates>();
   let merged: ModelInfo[] = [];
@@ -112,7 +121,10 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
       const slot = slots[i];
       if (slot === undefined) return;
       slot.reachable = r.status === 'fulfilled';
-      if (r.status === 'fulfilled') slot.models = r.value;
+      if (r.status === 'fulfilled') {
+        slot.models = r.value;
+        slot.lastError = undefined;
+      } else slot.lastError = r.reason;
     });
     refreshed = true;
     rebuild();
@@ -145,10 +157,14 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
     else if (inflight !== undefined) await inflight;
     const found = byName.get(model);
     if (found !== undefined) return pick(found);
-    if (slots.every((s) => !s.reachable)) {
+    if (slots.some((s) => s.reachable)) throw errors.modelNotFound(model);
+    if (slots.every((s) => isUnavailable(s.lastError))) {
       throw errors.upstreamUnavailable(slots.map((s) => s.adapter.id).join(','));
     }
-    throw errors.modelNotFound(model);
+    // No upstream could be listed, but not all refused connections (slow, busy, failing): let an
+    // adapter try the call so the caller gets the precise answer (504, 503 busy, 404...) rather
+    // than a guess from a failed listing.
+    return pick(everySlot);
   }
 
   void refresh();

@@ -4,7 +4,7 @@ import type { SimHandle } from '../../src/sim/types.js';
 import { createModelCatalog, createUpstreams } from '../../src/upstreams/registry.js';
 import type { ModelCatalog } from '../../src/upstreams/registry.js';
 import type { UpstreamAdapter } from '../../src/upstreams/types.js';
-import { chatReq, closedPort, upstreamConfig } from '../contracts/helpers.js';
+import { chatReq, closedPort, collect, upstreamConfig } from '../contracts/helpers.js';
 
 describe('model catalog over two simulators', () => {
   let simA: SimHandle;
@@ -91,6 +91,20 @@ describe('model catalog over two simulators', () => {
     await expect(catalog.resolve('llama3.2')).rejects.toMatchObject({
       code: 'SUTAZAI_ERR_UPSTREAM_UNAVAILABLE',
       status: 503,
+    });
+  });
+
+  it('listings failing for another reason than a refused connection → the call reports the real status', async () => {
+    const slow = await startSimulator({ models: ['llama3.2'], faults: { slowHeadersMs: 5000 } });
+    cleanups.push(() => slow.close());
+    const { catalog } = build(
+      createUpstreams([upstreamConfig('ollama', slow.url, { totalMs: 200 }, 'slow')]),
+    );
+    const adapter = await catalog.resolve('llama3.2');
+    expect(adapter.id).toBe('slow');
+    await expect(collect(adapter.chat(chatReq(), new AbortController().signal))).rejects.toMatchObject({
+      code: 'SUTAZAI_ERR_UPSTREAM_TIMEOUT',
+      status: 504,
     });
   });
 
