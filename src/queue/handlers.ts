@@ -38,7 +38,7 @@ async function generate(req: GenerateRequest | ChatRequest, ctx: TaskContext): P
 }
 
 function generateRequest(
-  p: { prompt: string; model?: string | undefined; system?: string | undefined; options: Options },
+  p: { prompt: string; model?: string | undefined; system?: string | undefined; options?: Options },
   ctx: TaskContext,
 ): GenerateRequest {
   return {
@@ -54,14 +54,14 @@ function generateRequest(
 }
 
 export function runTextGeneration(
-  p: { prompt: string; model?: string | undefined; system?: string | undefined; options: Options },
+  p: { prompt: string; model?: string | undefined; system?: string | undefined; options?: Options },
   ctx: TaskContext,
 ): Promise<GenerationTaskResult> {
   return generate(generateRequest(p, ctx), ctx);
 }
 
 export function runChat(
-  p: { messages: ChatMessage[]; model?: string | undefined; options: Options },
+  p: { messages: ChatMessage[]; model?: string | undefined; options?: Options },
   ctx: TaskContext,
 ): Promise<GenerationTaskResult> {
   return generate(
@@ -118,7 +118,7 @@ export interface BatchTaskResult {
  * item failed, the task fails with the first error (retried when that error is transient).
  */
 export async function runBatch(
-  p: { prompts: string[]; model?: string | undefined; system?: string | undefined; options: Options },
+  p: { prompts: string[]; model?: string | undefined; system?: string | undefined; options?: Options },
   ctx: TaskContext,
 ): Promise<BatchTaskResult> {
   const errorsSeen: unknown[] = [];
