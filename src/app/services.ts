@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger as Logger, FastifyPluginAsync } from 'fastify';
+import { createResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
+import { cacheRoutes } from '../http/cache/routes.js';
 import { createPipeline, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
@@ -52,6 +54,13 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   closers.push(() => system.close());
 
   // [cache] response cache stage, checks, routes
+  const responseCache = createResponseCache({ config, logger });
+  stages.push(responseCache.stage);
+  checks.cache = () => responseCache.health();
+  features.cache = config.cacheMode !== 'off';
+  features.request_merging = config.cacheMode !== 'off';
+  plugins.push({ name: 'cache', plugin: (app) => cacheRoutes(app, { cache: responseCache }) });
+  closers.push(() => responseCache.close());
   // [tasks] task queue service, checks, routes
   // [metrics] metrics registry, stage, routes
 

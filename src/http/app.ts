@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import compress from '@fastify/compress';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
+import { routeCache } from '../cache/route-cache.js';
 import { GatewayError } from '../errors/catalogue.js';
 import { ollamaRoutes } from './ollama/routes.js';
 import { openaiRoutes } from './openai/routes.js';
@@ -58,6 +59,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   // [route-cache] route-level GET cache hook
+  await app.register(routeCache);
 
   await app.register(async (v1) => {
     await v1InfoRoutes(v1, services);
