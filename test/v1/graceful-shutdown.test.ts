@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startStack } from '../helpers/gateway.js';
-import { postJson } from '../helpers/http.js';
+import { postJson, waitFor } from '../helpers/http.js';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, then refuses new ones', async () => {
@@ -14,7 +14,8 @@ describe('graceful shutdown', () => {
         message: 'long one',
         options: { num_predict: 20 },
       });
-      await new Promise((r) => setTimeout(r, 100));
+      // Close only once the request is really in flight at the upstream.
+      await waitFor(() => s.sim.stats().active === 1, 10_000, 'request in flight');
       const closing = s.gw.close();
       const r = await inflight;
       expect(r.status).toBe(200);
