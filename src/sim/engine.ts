@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
-import { SimHttpError } from './http.js';
+import { sendJson, SimHttpError } from './http.js';
 import type { SimToolCall } from './text.js';
 
 /** One HTTP exchange; `closed` flips when the response closes (finished or client gone). */
@@ -114,13 +114,17 @@ export function runGeneration(ctx: SimContext, ex: Exchange, r: Renderer, pieces
     const step = (): void => {
       timer = undefined;
       if (ex.closed) return;
-      if (interval === 0) while (i < limit) emit();
-      else if (i < limit) emit();
-      if (i >= limit) {
+      if (interval === 0) {
+        // Zero-latency burst: separate lines/events, but one socket write for the lot.
+        ex.res.cork();
+        while (i < limit) emit();
         end();
+        ex.res.uncork();
         return;
       }
-      timer = setTimeout(step, Math.max(0, firstAt + i * interval - performance.now()));
+      if (i < limit) emit();
+      if (i >= limit) end();
+      else timer = setTimeout(step, Math.max(0, firstAt + i * interval - performance.now()));
     };
     if (opts.ttftMs > 0) timer = setTimeout(step, opts.ttftMs);
     else step();
@@ -143,4 +147,18 @@ export function runGeneration(ctx: SimContext, ex: Exchange, r: Renderer, pieces
     state = 'done';
   };
   if (got === true) start();
+}
+
+/** A renderer for one-shot JSON answers (embeddings) that still go through slots and faults. */
+export function oneShotRenderer(
+  ex: Exchange,
+  body: (t: Timing) => unknown,
+  sendError: (ex: Exchange, err: SimHttpError) => void,
+): Renderer {
+  return {
+    piece: () => undefined,
+    finish: (t) => sendJson(ex.res, 200, body(t)),
+    fail: (err) => sendError(ex, err),
+    midStreamError: (message) => sendError(ex, new SimHttpError(500, message)),
+  };
 }

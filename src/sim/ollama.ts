@@ -1,6 +1,6 @@
 import type { SimContext } from './context.js';
 import { embedVector, toFloatArray, DEFAULT_DIMENSIONS } from './embed.js';
-import { runGeneration } from './engine.js';
+import { oneShotRenderer, runGeneration } from './engine.js';
 import type { Exchange, Piece, Renderer, Timing } from './engine.js';
 import {
   optArray,
@@ -237,20 +237,6 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     prompt,
   });
   runGeneration(ctx, ex, r, plan.pieces);
-}
-
-/** A renderer for one-shot JSON answers (embeddings) that still go through slots and faults. */
-export function oneShotRenderer(
-  ex: Exchange,
-  body: (t: Timing) => unknown,
-  sendError: (ex: Exchange, err: SimHttpError) => void,
-): Renderer {
-  return {
-    piece: () => undefined,
-    finish: (t) => sendJson(ex.res, 200, body(t)),
-    fail: (err) => sendError(ex, err),
-    midStreamError: (message) => sendError(ex, new SimHttpError(500, message)),
-  };
 }
 
 export function ollamaEmbed(ctx: SimContext, ex: Exchange, body: JsonObject): void {

@@ -8,14 +8,8 @@ import { readJson, sendJson, sendText, SimHttpError } from './http.js';
 import type { JsonObject } from './http.js';
 import { ollamaChat, ollamaEmbed, ollamaEmbeddings, ollamaGenerate, sendOllamaError } from './ollama.js';
 import { ollamaPs, ollamaRoot, ollamaShow, ollamaTags, ollamaVersion } from './ollama-info.js';
-import {
-  openaiChat,
-  openaiCompletions,
-  openaiEmbeddings,
-  openaiModel,
-  openaiModels,
-  sendOpenAIError,
-} from './openai.js';
+import { openaiChat, openaiCompletions, openaiEmbeddings, openaiModel, openaiModels } from './openai.js';
+import { sendOpenAIError } from './openai-render.js';
 import { defaultFaults, faultProblems, resolveSimOptions } from './options.js';
 import type { SimStartOptions } from './options.js';
 import type { SimFaults, SimHandle } from './types.js';
