@@ -82,6 +82,20 @@ describe('fault injection', () => {
     expect(h.stats().aborted).toBe(1);
   });
 
+  it('stallRate 1 on a non-streaming request: no answer at all until the client leaves', async () => {
+    const h = await startSimulator({ faults: { stallRate: 1 } });
+    sim = h;
+    await expect(
+      request(`${h.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'llama3.2', messages: msgs }),
+        headersTimeout: 200,
+      }).then((r) => r.body.text()),
+    ).rejects.toBeInstanceOf(errors.HeadersTimeoutError);
+    await waitFor(() => h.stats().active === 0, 'slot freed after the client gave up');
+    expect(h.stats()).toMatchObject({ aborted: 1, generations: 1 });
+  });
+
   it('slowHeadersMs: headers do not arrive before the delay (client headers timeout fires)', async () => {
     const h = await startSimulator({ faults: { slowHeadersMs: 60_000 } });
     sim = h;
