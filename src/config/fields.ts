@@ -212,10 +212,39 @@ export const FIELDS = {
     schema: z.array(z.string()).default([]),
     doc: 'Hosts (host or host:port) that task callback_url may target; empty = callbacks disabled.',
   },
+  metricsEnabled: {
+    env: 'SUTAZAI_METRICS',
+    flag: 'metrics',
+    schema: bool.default(true),
+    doc: 'Metrics, alerts and the dashboard (/metrics, /api/v1/metrics, /api/v1/alerts, /dashboard); off = no per-request instrumentation.',
+  },
+  alertIntervalMs: {
+    env: 'SUTAZAI_ALERT_INTERVAL_MS',
+    flag: 'alert-interval-ms',
+    schema: int(100).default(2000),
+    doc: 'How often alert rules are evaluated (ms); an alert fires after 2 breaching evaluations in a row and clears after 3 good ones.',
+  },
+  alertWindowS: {
+    env: 'SUTAZAI_ALERT_WINDOW_S',
+    flag: 'alert-window-s',
+    schema: int(1, 900).default(60),
+    doc: 'Sliding window the latency and error-rate alert rules look at (s).',
+  },
+  alertWebhookUrl: {
+    env: 'SUTAZAI_ALERT_WEBHOOK_URL',
+    flag: 'alert-webhook-url',
+    schema: optionalUrl.optional(),
+    doc: 'Optional URL that receives each alert event as a JSON POST (secret; never shown).',
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
 /** Names of fields that hold lists (comma-separated in env, repeatable as flags). */
 export const LIST_FIELDS: ReadonlySet<string> = new Set(['upstreams', 'callbackAllowedHosts']);
 /** Never echoed by /api/v1/settings or logs. */
-export const SECRET_FIELDS: ReadonlySet<string> = new Set(['upstreamApiKey', 'redisUrl', 'databaseUrl']);
+export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+  'upstreamApiKey',
+  'redisUrl',
+  'databaseUrl',
+  'alertWebhookUrl',
+]);
