@@ -2,6 +2,9 @@ import type { FastifyBaseLogger as Logger, FastifyPluginAsync } from 'fastify';
 import { createResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import { cacheRoutes } from '../http/cache/routes.js';
+import { dashboardRoutes } from '../http/dashboard/routes.js';
+import { metricsRoutes } from '../http/metrics/routes.js';
+import { createMetricsService, type MetricsService } from '../metrics/service.js';
 import { createPipeline, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
@@ -25,6 +28,8 @@ export interface Services {
   features(): Record<string, boolean>;
   /** Extra route plugins contributed by feature modules (cache admin, tasks, metrics...). */
   plugins: Array<{ name: string; plugin: FastifyPluginAsync }>;
+  /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
+  metrics?: MetricsService;
   /** Release everything, in reverse order of creation. */
   close(): Promise<void>;
 }
@@ -63,6 +68,28 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   closers.push(() => responseCache.close());
   // [tasks] task queue service, checks, routes
   // [metrics] metrics registry, stage, routes
+  let metrics: MetricsService | undefined;
+  if (config.metricsEnabled) {
+    const m = createMetricsService({
+      config,
+      logger,
+      adapters,
+      health,
+      system,
+      models: () => catalog.snapshot(),
+      sources: {
+        cache: () => responseCache.stats(),
+      },
+    });
+    metrics = m;
+    // Outermost: sees every request as the client does; innermost: sees only real upstream calls.
+    stages.unshift(m.stages.outer);
+    stages.push(m.stages.inner);
+    plugins.push({ name: 'metrics', plugin: metricsRoutes({ metrics: m }) });
+    plugins.push({ name: 'dashboard', plugin: dashboardRoutes() });
+    closers.push(() => m.close());
+    features.metrics = true;
+  }
 
   const pipeline = createPipeline({ router: catalog, stages });
 
@@ -74,6 +101,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     health,
     system,
     plugins,
+    ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {
       const out: Record<string, DependencyStatus> = {};

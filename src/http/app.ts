@@ -40,6 +40,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     else req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
   });
 
+  // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
+  services.metrics?.instrument(app);
+
   await app.register(compress, {
     global: true,
     threshold: 1024,
