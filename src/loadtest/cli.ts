@@ -9,9 +9,9 @@ import { renderHtml } from './html.js';
 import { createProgress } from './progress.js';
 import { healthRoute, routePath } from './protocol.js';
 import { generatorWarnings, machineInfo, printableConfig, type Report } from './report.js';
+import { runOverhead } from './overhead.js';
 import {
   runEndurance,
-  runOverhead,
   runProgressive,
   runSpike,
   type ScenarioContext,
@@ -195,6 +195,10 @@ export async function runLoadtestCli(argv: string[], io: CliIo = process): Promi
     io.stdout.write(USAGE);
     return EXIT.pass;
   }
-  if (cfg.scenario === 'report') return runBenchReport(cfg, io);
-  return runScenario(cfg, io);
+  try {
+    return cfg.scenario === 'report' ? await runBenchReport(cfg, io) : await runScenario(cfg, io);
+  } catch (err) {
+    io.stderr.write(`sutazai loadtest: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.fail;
+  }
 }

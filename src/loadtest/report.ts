@@ -122,9 +122,12 @@ export function printableConfig(cfg: LoadtestConfig): Record<string, unknown> {
 /** Warnings that make a result suspect; shown in every output. */
 export function generatorWarnings(stages: StageReport[]): string[] {
   const out: string[] = [];
+  const seen = new Set<GeneratorStats>();
   for (const s of stages) {
     const g = s.generator;
-    if (g === undefined) continue;
+    // Phases of one run (spike, endurance windows) share one generator record: warn once.
+    if (g === undefined || seen.has(g)) continue;
+    seen.add(g);
     if (g.cpuPct > 85 * g.workers) {
       out.push(
         `${s.name}: load generator CPU ${g.cpuPct.toFixed(0)}% — it may be the bottleneck (try --workers)`,

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Engine, EngineOptions, MeasuredRun, Tick } from './engine.js';
 import { connectStats, type PreconnectRaw } from './pool.js';
@@ -29,13 +31,25 @@ export function splitPlan(plan: RunPlan, parts: number, i: number): RunPlan {
   };
 }
 
-function workerUrl(): { url: URL; execArgv: string[] } {
-  // Running from TypeScript sources (tsx, vitest): load the .ts entry through tsx.
-  const fromTs = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(fromTs ? './worker-entry.ts' : './worker-entry.js', import.meta.url),
-    execArgv: fromTs ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-  };
+/**
+ * The worker's entry. From compiled JS it is worker-entry.js; from TypeScript sources (tsx,
+ * vitest) the worker first registers tsx's loader, since Node 20 does not apply --import hooks
+ * to a worker's entry module.
+ */
+function newWorker(init: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: init });
+  // vitest leaves import.meta.resolve undefined; the require condition points at the .cjs twin.
+  const tsx =
+    (import.meta.resolve as ((s: string) => string) | undefined)?.('tsx/esm/api') ??
+    pathToFileURL(
+      createRequire(import.meta.url)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs'),
+    ).href;
+  const entry = new URL('./worker-entry.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: init });
 }
 
 interface Handle {
@@ -45,8 +59,7 @@ interface Handle {
 }
 
 function spawn(init: WorkerInit, onTick: (i: number, t: Tick) => void, i: number): Handle {
-  const { url, execArgv } = workerUrl();
-  const worker = new Worker(url, { workerData: init, execArgv });
+  const worker = newWorker(init);
   const waiting = new Map<string, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   const failAll = (e: Error): void => {
     for (const w of waiting.values()) w.reject(e);
