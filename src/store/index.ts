@@ -1,3 +1,4 @@
-export { createStore, dropSchema, type StoreOptions } from './store.js';
+export { createStore, dropSchema, openStore, type StoreOptions } from './store.js';
+export type { LazyStore } from './lazy.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export * from './types.js';

@@ -4,6 +4,7 @@ import { checkSchemaName, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { createPgDriver } from './pg-driver.js';
 import { createPgliteDriver } from './pglite-driver.js';
+import { lazyStore, type LazyStore } from './lazy.js';
 import { createTaskRepository } from './tasks.js';
 import type { Store } from './types.js';
 
@@ -66,6 +67,18 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
       return closed;
     },
   };
+}
+
+/**
+ * The store as the gateway opens it: PostgreSQL at once (so a bad DATABASE_URL fails start-up),
+ * embedded PGlite on first use (see lazyStore).
+ */
+export async function openStore(opts: StoreOptions): Promise<LazyStore> {
+  if (opts.config.databaseUrl !== undefined) {
+    const store = await createStore(opts);
+    return Object.assign(store, { opened: true });
+  }
+  return lazyStore(() => createStore(opts), { driver: 'pglite', shared: false });
 }
 
 /** `?schema=` is ours, not libpq's: take it out of the URL before pg sees it. */
