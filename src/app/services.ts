@@ -5,6 +5,7 @@ import { cacheRoutes } from '../http/cache/routes.js';
 import { dashboardRoutes } from '../http/dashboard/routes.js';
 import { metricsRoutes } from '../http/metrics/routes.js';
 import { createMetricsService, type MetricsService } from '../metrics/service.js';
+import { createTaskFeature, deferredPipeline } from '../queue/feature.js';
 import { createPipeline, type Pipeline, type Stage } from '../pipeline/pipeline.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
@@ -67,6 +68,12 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   plugins.push({ name: 'cache', plugin: (app) => cacheRoutes(app, { cache: responseCache }) });
   closers.push(() => responseCache.close());
   // [tasks] task queue service, checks, routes
+  const tasks = await createTaskFeature({ config, logger, pipeline: deferredPipeline(() => pipeline) });
+  closers.push(() => tasks.close());
+  checks.tasks = () => tasks.health();
+  features.tasks = true;
+  plugins.push({ name: 'tasks', plugin: tasks.plugin });
+  await tasks.start(); // consumers wait for the pipeline created below (see deferredPipeline)
   // [metrics] metrics registry, stage, routes
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
