@@ -37,6 +37,14 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** A bad `sutazai sim` flag; the message names the flag (callers print just the message). */
+export class SimCliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimCliError';
+  }
+}
+
 type Kind = 'int' | 'count' | 'posint' | 'number' | 'rate' | 'port';
 
 const WANT: Record<Kind, string> = {
@@ -68,14 +76,15 @@ function valid(v: number, kind: Kind): boolean {
 
 function num(flag: string, raw: string, kind: Kind): number {
   const v = Number(raw);
-  if (raw.trim() === '' || !valid(v, kind)) throw new Error(`--${flag} must be ${WANT[kind]}, got "${raw}"`);
+  if (raw.trim() === '' || !valid(v, kind))
+    throw new SimCliError(`--${flag} must be ${WANT[kind]}, got "${raw}"`);
   return v;
 }
 
 function list(flag: string, raw: string): string[] {
   const names = raw.split(',').map((s) => s.trim());
   if (names.some((s) => s === ''))
-    throw new Error(`--${flag} must be a comma-separated list of names, got "${raw}"`);
+    throw new SimCliError(`--${flag} must be a comma-separated list of names, got "${raw}"`);
   return names;
 }
 
@@ -90,7 +99,7 @@ export function parseSimArgs(argv: string[]): SimCliArgs {
   try {
     ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new Error(`sim: ${(err as Error).message}`);
+    throw new SimCliError((err as Error).message);
   }
   const o: SimStartOptions = { port: 11434 };
   const n = (flag: keyof typeof FLAGS, kind: Kind): number | undefined => {
@@ -98,7 +107,7 @@ export function parseSimArgs(argv: string[]): SimCliArgs {
     return typeof raw === 'string' ? num(flag, raw, kind) : undefined;
   };
   if (values.host !== undefined) {
-    if (values.host.trim() === '') throw new Error('--host must not be empty');
+    if (values.host.trim() === '') throw new SimCliError('--host must not be empty');
     o.host = values.host;
   }
   const set = <K extends keyof SimOptions>(key: K, v: SimStartOptions[K] | undefined): void => {

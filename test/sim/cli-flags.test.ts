@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimArgs, runSimCli } from '../../src/sim/cli.js';
+import { parseSimArgs, runSimCli, SimCliError } from '../../src/sim/cli.js';
 import { call, json, waitFor } from './helpers.js';
 
 describe('sutazai sim flags', () => {
@@ -63,6 +63,7 @@ describe('sutazai sim flags', () => {
     expect(() => parseSimArgs(['--tokens', ''])).toThrow(/--tokens/);
     expect(() => parseSimArgs(['--bogus', '1'])).toThrow(/bogus/);
     expect(() => parseSimArgs(['--port'])).toThrow(/--port/);
+    expect(() => parseSimArgs(['--seed', 'x'])).toThrow(SimCliError);
   });
 
   it('runSimCli starts the simulator, prints its URL and stops when signalled', async () => {
