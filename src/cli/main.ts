@@ -53,7 +53,9 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(`sutazai: ${err.message}\n`);
+    // Usage mistakes (bad config or flags) get a message, not a stack trace.
+    const usage = err instanceof ConfigError || (err instanceof Error && /CliError$/.test(err.name));
+    if (usage) process.stderr.write(`sutazai: ${(err as Error).message}\n`);
     else process.stderr.write(`sutazai: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(2);
   },
