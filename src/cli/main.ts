@@ -12,6 +12,7 @@ Commands:
   demo       start a simulator and a gateway wired together, print curl lines to try
   worker     run background-task consumers only (needs REDIS_URL)
   loadtest   load-test a SutazAI / OpenAI / Ollama server
+  monitor    live terminal view of a gateway's metrics and alerts
   help       this text
 `;
 
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return undefined;
     case 'loadtest':
       return (await import('../loadtest/cli.js')).runLoadtestCli(rest);
+    case 'monitor':
+      return (await import('./monitor.js')).runMonitorCli(rest);
     case undefined:
     case 'help':
     case '--help':
