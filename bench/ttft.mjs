@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// Issue 4 benchmark: streaming time-to-first-token (TTFT) through the gateway vs directly to the
+// simulator, and a check that the gateway does not batch chunks.
+//  - Same protocol on both sides, so the difference is the gateway: Ollama /api/chat (gateway
+//    Ollama surface vs sim) and OpenAI /v1/chat/completions (gateway OpenAI surface vs sim /v1).
+//  - TTFT = request start → arrival of the first chunk carrying content.
+//  - Batching check: every content token's arrival time is recorded per socket read. With the sim
+//    at --tps T, tokens are ~1000/T ms apart; a gateway that buffers would deliver several tokens in
+//    one read (gap ≈ 0). We report the median inter-token gap and the share of gaps under
+//    10% of the expected interval, on both sides.
+// Usage: npm run build && node bench/ttft.mjs [--conc 1,64] [--requests 200] [--rounds 2]
+//        [--ttft-ms 5] [--tps 50] [--tokens 12] [--upstream ollama|openai] [--surface ollama,openai]
+//        [--from-source]   (run sim and gateway through tsx instead of dist/, for smoke runs)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { CLI, freePort, spawnNode, waitHttp } from './lib/procs.mjs';
+
+const { values } = parseArgs({
+  options: {
+    conc: { type: 'string', default: '1,64' },
+    requests: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '2' },
+    'ttft-ms': { type: 'string', default: '5' },
+    tps: { type: 'string', default: '50' },
+    tokens: { type: 'string', default: '12' },
+    upstream: { type: 'string', default: 'ollama' },
+    surface: { type: 'string', default: 'ollama,openai' },
+    'from-source': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/ttft.json' },
+  },
+});
+const concs = values.conc.split(',').map(Number);
+const perConcRequests = Number(values.requests);
+const rounds = Number(values.rounds);
+const tps = Number(values.tps);
+const tokens = Number(values.tokens);
+const surfaces = values.surface.split(',');
+const expectedGapMs = tps > 0 ? 1000 / tps : 0;
+const cliArgs = values['from-source'] ? ['--import', 'tsx', 'src/cli/main.ts'] : [CLI];
+const f = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+async function startSim() {
+  const port = await freePort();
+  const p = spawnNode([
+    ...cliArgs,
+    'sim',
+    '--port',
+    String(port),
+    '--models',
+    'tinyllama',
+    '--tps',
+    String(tps),
+    '--ttft-ms',
+    values['ttft-ms'],
+    '--parallel',
+    '1024',
+    '--max-queue',
+    '100000',
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/version`, 60_000);
+  return { url, stop: p.stop };
+}
+
+async function startGateway(upstream) {
+  const port = await freePort();
+  const p = spawnNode([...cliArgs, 'serve', '--port', String(port), '--upstream', upstream], {
+    SUTAZAI_LOG_LEVEL: 'warn',
+    // Every request must really stream from the upstream: no cache, no merging.
+    SUTAZAI_CACHE_MODE: 'off',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/v1/status`, 60_000);
+  return { url, stop: p.stop };
+}
+
+/** Path, body and token extractor for one wire protocol. */
+const PROTOCOLS = {
+  ollama: {
+    path: '/api/chat',
+    body: (i) => ({
+      model: 'tinyllama',
+      messages: [{ role: 'user', content: `request ${i}: tell me something` }],
+      stream: true,
+      options: { num_predict: tokens },
+    }),
+    separator: '\n',
+    token: (piece) => {
+      if (piece === '') return false;
+      const o = JSON.parse(piece);
+      return o.done === false && typeof o.message?.content === 'string' && o.message.content !== '';
+    },
+  },
+  openai: {
+    path: '/v1/chat/completions',
+    body: (i) => ({
+      model: 'tinyllama',
+      messages: [{ role: 'user', content: `request ${i}: tell me something` }],
+      stream: true,
+      max_tokens: tokens,
+    }),
+    separator: '\n\n',
+    token: (piece) => {
+      if (!piece.startsWith('data: ') || piece === 'data: [DONE]') return false;
+      const o = JSON.parse(piece.slice(6));
+      const c = o.choices?.[0]?.delta?.content;
+      return typeof c === 'string' && c !== '';
+    },
+  },
+};
+
+/** One streaming request: TTFT and the arrival time (per socket read) of each content token. */
+async function streamOnce(pool, proto, i) {
+  const t0 = process.hrtime.bigint();
+  const res = await pool.request({
+    method: 'POST',
+    path: proto.path,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(proto.body(i)),
+  });
+  if (res.statusCode !== 200) {
+    await res.body.text();
+    throw new Error(`HTTP ${res.statusCode}`);
+  }
+  const arrivals = [];
+  let buf = '';
+  for await (const data of res.body) {
+    const at = Number(process.hrtime.bigint() - t0) / 1e6;
+    buf += data.toString('utf8');
+    let idx;
+    while ((idx = buf.indexOf(proto.separator)) !== -1) {
+      const piece = buf.slice(0, idx).trim();
+      buf = buf.slice(idx + proto.separator.length);
+      if (proto.token(piece)) arrivals.push(at);
+    }
+  }
+  return { ttft: arrivals[0] ?? NaN, arrivals };
+}
+
+async function measure(baseUrl, proto, concurrency, total, warmup) {
+  const pool = new Pool(baseUrl, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  let next = 0;
+  const ttfts = [];
+  const gaps = [];
+  let errors = 0;
+  const limit = warmup + total;
+  async function worker() {
+    while (next < limit) {
+      const i = next++;
+      try {
+        const r = await streamOnce(pool, proto, i);
+        if (i < warmup) continue;
+        ttfts.push(r.ttft);
+        for (let k = 1; k < r.arrivals.length; k++) gaps.push(r.arrivals[k] - r.arrivals[k - 1]);
+      } catch {
+        errors++;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool.close();
+  const sorted = (a) => [...a].sort((x, y) => x - y);
+  const q = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN);
+  const t = sorted(ttfts);
+  const g = sorted(gaps);
+  const batchedBelow = expectedGapMs * 0.1;
+  return {
+    n: t.length,
+    errors,
+    ttftP50: q(t, 0.5),
+    ttftP90: q(t, 0.9),
+    ttftP99: q(t, 0.99),
+    gapP10: q(g, 0.1),
+    gapP50: q(g, 0.5),
+    gapP90: q(g, 0.9),
+    gaps: g.length,
+    batchedShare: g.length && expectedGapMs > 0 ? g.filter((x) => x < batchedBelow).length / g.length : NaN,
+  };
+}
+
+const machine = {
+  cpus: os.cpus().length,
+  model: os.cpus()[0]?.model,
+  node: process.version,
+  loadavgBefore: os.loadavg(),
+};
+const sim = await startSim();
+const upstreamUrl = values.upstream === 'openai' ? `${sim.url}/v1` : sim.url;
+const gw = await startGateway(`${values.upstream}=${upstreamUrl}`);
+const results = [];
+try {
+  for (const surface of surfaces) {
+    const proto = PROTOCOLS[surface];
+    for (const c of concs) {
+      const total = Math.max(perConcRequests, c * 3);
+      const runs = { direct: [], gateway: [] };
+      for (let r = 0; r < rounds; r++) {
+        // Alternate the order so drift on a shared machine hits both sides.
+        const order = r % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+        for (const side of order) {
+          const res = await measure(side === 'direct' ? sim.url : gw.url, proto, c, total, c);
+          runs[side].push(res);
+          process.stderr.write(
+            `${surface} c=${c} ${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
+          );
+        }
+      }
+      const med = (side, k) =>
+        runs[side].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(runs[side].length / 2)];
+      const pick = (side) => ({
+        ttftP50: med(side, 'ttftP50'),
+        ttftP99: med(side, 'ttftP99'),
+        gapP50: med(side, 'gapP50'),
+        batchedShare: med(side, 'batchedShare'),
+      });
+      const d = pick('direct');
+      const g = pick('gateway');
+      results.push({
+        surface,
+        concurrency: c,
+        requests: total,
+        direct: d,
+        gateway: g,
+        addedTtftP50Ms: g.ttftP50 - d.ttftP50,
+        addedTtftP99Ms: g.ttftP99 - d.ttftP99,
+        runs,
+      });
+    }
+  }
+} finally {
+  await gw.stop();
+  await sim.stop();
+}
+machine.loadavgAfter = os.loadavg();
+
+mkdirSync('bench/results', { recursive: true });
+const settings = {
+  upstream: values.upstream,
+  ttftMs: Number(values['ttft-ms']),
+  tps,
+  tokens,
+  rounds,
+  expectedGapMs,
+};
+writeFileSync(
+  values.out,
+  JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2),
+);
+
+console.log(
+  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds)`,
+);
+console.log(
+  'surface | conc | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99 | gap p50 direct/gw | batched direct/gw',
+);
+for (const x of results) {
+  console.log(
+    `${x.surface} | ${x.concurrency} | ${f(x.direct.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} | ${f(x.direct.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
+  );
+}
+console.log(
+  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l, 2)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l, 2)).join(' ')}`,
+);
+console.log(`written: ${values.out}`);
