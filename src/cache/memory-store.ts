@@ -6,6 +6,8 @@ export interface MemoryStoreOptions<V extends object> {
   maxBytes: number;
   /** Approximate size of one entry in bytes (key excluded). */
   sizeOf: (value: V) => number;
+  /** Clock in ms (tests). Default: performance.now. */
+  now?: () => number;
 }
 
 /**
@@ -26,6 +28,7 @@ export function createMemoryStore<V extends object>(opts: MemoryStoreOptions<V>)
     ttlAutopurge: false,
     allowStale: false,
     updateAgeOnGet: false,
+    ...(opts.now ? { perf: { now: opts.now }, ttlResolution: 0 } : {}),
     dispose: (_value, _key, reason) => {
       if (reason === 'evict') evictions++;
     },

@@ -23,6 +23,8 @@ declare module 'fastify' {
 export interface RouteCachePluginOptions {
   /** Distinct URLs (path + query) kept per app. Default 1000. */
   maxEntries?: number;
+  /** Clock in ms (tests). Default: performance.now. */
+  now?: () => number;
 }
 
 /** Response header saying whether the answer came from the route cache. */
@@ -39,7 +41,7 @@ const asList = <T>(h: HookList<T>): T[] => (h === undefined ? [] : Array.isArray
 /**
  * The route-level cache (the seed's `@cached` decorator) for cheap GET routes such as /health
  * (5 s), /api/v1/status (10 s) and /api/v1/settings (60 s). Entries really expire: the TTL is
- * checked on every read. The lookup runs as the route's last preHandler, after any auth hook,
+ * checked on every read; `Cache-Control: no-cache` on the request skips the lookup. The lookup runs as the route's last preHandler, after any auth hook,
  * and the answer is stored before serialization, so compression and content negotiation work
  * as usual on hits. Register it before the routes it should see (it uses onRoute).
  */
@@ -48,6 +50,7 @@ export const routeCache: FastifyPluginCallback<RouteCachePluginOptions> = (app, 
     max: opts.maxEntries ?? 1000,
     ttlAutopurge: false,
     allowStale: false,
+    ...(opts.now ? { perf: { now: opts.now }, ttlResolution: 0 } : {}),
   });
   const served = new WeakSet<FastifyRequest>();
 
@@ -66,6 +69,11 @@ export const routeCache: FastifyPluginCallback<RouteCachePluginOptions> = (app, 
     const ttl = Math.round(option.ttlS * 1000);
 
     const lookup: preHandlerAsyncHookHandler = async (req, reply: FastifyReply) => {
+      // A client asking for a fresh answer gets one (and it refreshes the entry).
+      if (/no-cache|no-store|max-age=0/i.test(req.headers['cache-control'] ?? '')) {
+        void reply.header(ROUTE_CACHE_HEADER, 'bypass');
+        return;
+      }
       const hit = entries.get(req.url);
       if (!hit) {
         void reply.header(ROUTE_CACHE_HEADER, 'miss');

@@ -15,6 +15,7 @@ export const silentLogger = { info: () => undefined, warn: () => undefined };
 /** A plain client for checking what the cache wrote; fails (not skips) when Redis is unreachable. */
 export async function adminClient(url = REDIS_URL): Promise<Redis> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  r.on('error', () => undefined); // connect() rejects with it
   await r.connect();
   return r;
 }
@@ -85,6 +86,9 @@ export interface OwnRedis {
   port: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that keeps its connections but stops answering (a "slow" Redis). */
+  pause(): void;
+  resume(): void;
 }
 
 export async function ownRedis(): Promise<OwnRedis> {
@@ -115,6 +119,12 @@ export async function ownRedis(): Promise<OwnRedis> {
         }
       }
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       const c = child;
       child = undefined;
@@ -122,6 +132,7 @@ export async function ownRedis(): Promise<OwnRedis> {
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
         c.kill('SIGKILL');
+        c.kill('SIGCONT');
       });
     },
   };

@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/cache/memory-store.js';
-import { sleep } from './helpers.js';
 
 const sized = (bytes: number) => ({ bytes });
 
 describe('memory store (L1)', () => {
   it('never returns an entry past its own TTL, and reports the remaining TTL', async () => {
-    const s = createMemoryStore<{ bytes: number }>({ maxBytes: 10_000, sizeOf: (v) => v.bytes });
+    let t = 1000; // lru-cache treats a start time of 0 as "no TTL"
+    const s = createMemoryStore<{ bytes: number }>({
+      maxBytes: 10_000,
+      sizeOf: (v) => v.bytes,
+      now: () => t,
+    });
     await s.set('short', sized(10), 80);
     await s.set('long', sized(10), 60_000);
     const first = await s.get('short');
     expect(first?.ttlMs).toBeGreaterThan(0);
-    expect(first?.ttlMs).toBeLessThanOrEqual(80);
-    await sleep(120);
+    expect(first?.ttlMs).toBe(80);
+    t += 79;
+    expect((await s.get('short'))?.ttlMs).toBe(1);
+    t += 2;
     expect(await s.get('short')).toBeUndefined();
-    expect((await s.get('long'))?.ttlMs).toBeGreaterThan(59_000);
-    expect(s.stats()).toMatchObject({ hits: 2, misses: 1, entries: 1 });
+    expect((await s.get('long'))?.ttlMs).toBe(60_000 - 81);
+    expect(s.stats()).toMatchObject({ hits: 3, misses: 1, entries: 1 });
   });
 
   it('stays within its byte bound, evicting least recently used entries and counting them', async () => {
