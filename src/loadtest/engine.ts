@@ -1,6 +1,12 @@
 import type { ExecContext } from './execute.js';
 import { createPicker, createPrompts, createRng } from './mix.js';
-import { connectStats, createTimedPool, preconnectRaw, type PreconnectRaw, type TimedPool } from './pool.js';
+import {
+  connectStats,
+  createConnections,
+  preconnectRaw,
+  type Connections,
+  type PreconnectRaw,
+} from './pool.js';
 import type { ProtocolOptions } from './protocol.js';
 import { healthRoute, routePath } from './protocol.js';
 import { runPlan, type RunOutput } from './runner.js';
@@ -62,7 +68,7 @@ export function splitUrl(url: string): { origin: string; basePath: string } {
 
 /** The local engine split in two steps, so worker threads can pre-connect, then start together. */
 export interface LocalEngine extends Engine {
-  pool: TimedPool;
+  conns: Connections;
   prepare(connections: number): Promise<PreconnectRaw>;
   runPrepared(
     plan: RunPlan,
@@ -73,13 +79,12 @@ export interface LocalEngine extends Engine {
 /** Runs in the current thread. */
 export function createLocalEngine(opts: EngineOptions): LocalEngine {
   const { origin, basePath } = splitUrl(opts.url);
-  const pool = createTimedPool(origin, {
+  const conns = createConnections(origin, {
     connections: Math.max(1, opts.maxConnections),
     timeoutMs: opts.timeoutMs,
   });
   const protocol: ProtocolOptions = { ...opts.protocol, basePath };
   const exec: ExecContext = {
-    dispatcher: pool.pool,
     origin,
     protocol,
     headers: opts.headers,
@@ -92,12 +97,13 @@ export function createLocalEngine(opts: EngineOptions): LocalEngine {
   const healthPath = routePath(protocol, healthRoute(protocol.target));
 
   const engine: LocalEngine = {
-    pool,
-    prepare: (connections) => preconnectRaw(pool, connections, healthPath, opts.headers),
+    conns,
+    prepare: (connections) => preconnectRaw(conns, connections, healthPath, opts.headers),
     runPrepared(plan, o) {
       let seen = 0;
       return runPlan(plan, {
         exec,
+        conns,
         pick,
         prompt,
         rng,
@@ -105,7 +111,6 @@ export function createLocalEngine(opts: EngineOptions): LocalEngine {
         thinkJitter: opts.thinkJitter,
         maxInflight: opts.maxInflight,
         lateMs: opts.lateMs,
-        queued: () => pool.queued(),
         ...(o.originNs === undefined ? {} : { originNs: o.originNs }),
         ...(o.stopped === undefined ? {} : { stopped: o.stopped }),
         onTick: (v) => {
@@ -130,7 +135,7 @@ export function createLocalEngine(opts: EngineOptions): LocalEngine {
       });
       return { ...out, connect: connectStats([raw]) };
     },
-    close: () => pool.close(),
+    close: () => conns.close(),
   };
   return engine;
 }

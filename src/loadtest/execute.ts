@@ -17,7 +17,6 @@ import type { Outcome, RequestKind, RequestResult } from './types.js';
 
 /** Everything one request needs; built once per run. */
 export interface ExecContext {
-  dispatcher: Dispatcher;
   /** Origin only, e.g. http://127.0.0.1:10010 */
   origin: string;
   protocol: ProtocolOptions;
@@ -70,13 +69,14 @@ type Body = Dispatcher.ResponseData['body'];
 
 async function send(
   ctx: ExecContext,
+  d: Dispatcher,
   method: 'GET' | 'POST',
   path: string,
   body?: string,
 ): Promise<Dispatcher.ResponseData> {
   const headers: Record<string, string> = { accept: 'application/json', ...ctx.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return ctx.dispatcher.request({ origin: ctx.origin, method, path, headers, body });
+  return d.request({ origin: ctx.origin, method, path, headers, body });
 }
 
 async function readJson(body: Body): Promise<{ ok: true; json: unknown } | { ok: false; detail: string }> {
@@ -144,9 +144,9 @@ async function readStream(
   };
 }
 
-async function runTask(ctx: ExecContext, prompt: string, t0: bigint): Promise<RequestResult> {
+async function runTask(ctx: ExecContext, d: Dispatcher, prompt: string, t0: bigint): Promise<RequestResult> {
   const req = buildRequest('task', prompt, ctx.protocol);
-  const res = await send(ctx, req.method, req.path, req.body);
+  const res = await send(ctx, d, req.method, req.path, req.body);
   if (res.statusCode < 200 || res.statusCode >= 300) return httpFailure(res);
   const submitted = await readJson(res.body);
   if (!submitted.ok) return fail('body', res.statusCode, submitted.detail);
@@ -157,7 +157,7 @@ async function runTask(ctx: ExecContext, prompt: string, t0: bigint): Promise<Re
     if (msSince(t0) > ctx.taskTimeoutMs)
       return fail('timeout', 0, `task ${id} not final after ${ctx.taskTimeoutMs} ms`);
     await sleep(ctx.taskPollMs);
-    const poll = await send(ctx, 'GET', path);
+    const poll = await send(ctx, d, 'GET', path);
     if (poll.statusCode !== 200) return httpFailure(poll);
     const body = await readJson(poll.body);
     if (!body.ok) return fail('body', poll.statusCode, body.detail);
@@ -169,19 +169,20 @@ async function runTask(ctx: ExecContext, prompt: string, t0: bigint): Promise<Re
 }
 
 /**
- * Perform one request of `kind` and judge it. Never throws: every failure becomes an outcome.
+ * Perform one request of `kind` on connection `d` and judge it. Never throws: every failure becomes an outcome.
  * `t0` is the request's start (open loop: its scheduled start) for time-to-first-token.
  */
 export async function executeRequest(
   ctx: ExecContext,
+  d: Dispatcher,
   kind: RequestKind,
   prompt: string,
   t0: bigint,
 ): Promise<RequestResult> {
   try {
-    if (kind === 'task') return await runTask(ctx, prompt, t0);
+    if (kind === 'task') return await runTask(ctx, d, prompt, t0);
     const req = buildRequest(kind, prompt, ctx.protocol);
-    const res = await send(ctx, req.method, req.path, req.body);
+    const res = await send(ctx, d, req.method, req.path, req.body);
     if (res.statusCode < 200 || res.statusCode >= 300) return await httpFailure(res);
     if (kind === 'stream') return await readStream(res, ctx, t0);
     const body = await readJson(res.body);

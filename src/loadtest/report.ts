@@ -134,9 +134,18 @@ export function generatorWarnings(stages: StageReport[]): string[] {
       );
     }
     if (g.loopDelayP99Ms > 50) {
+      // Low CPU with a late event loop means this process was starved by others on the machine.
+      const load = os.loadavg()[0] ?? 0;
+      const why =
+        g.cpuPct < 60 * g.workers
+          ? ` (its own CPU was only ${g.cpuPct.toFixed(0)}%: the machine is busy, load average ${load.toFixed(1)})`
+          : '';
       out.push(
-        `${s.name}: load generator event-loop delay p99 ${g.loopDelayP99Ms.toFixed(0)} ms — its timings are inflated`,
+        `${s.name}: load generator event-loop delay p99 ${g.loopDelayP99Ms.toFixed(0)} ms — its timings are inflated${why}`,
       );
+    }
+    if (g.late > 0 && g.late >= s.stats.requests * 0.01) {
+      out.push(`${s.name}: ${g.late} arrivals dispatched late (the delay is included in their latency)`);
     }
     if (g.notSent > 0)
       out.push(`${s.name}: ${g.notSent} arrivals not sent (in-flight cap reached) — counted as errors`);

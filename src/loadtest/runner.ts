@@ -1,12 +1,15 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
 import { executeRequest, msSince, type ExecContext } from './execute.js';
+import type { Connections } from './pool.js';
 import { createRecorder, type Recorder, type Recording } from './recording.js';
 import type { GeneratorStats, RateSegment, RequestKind, RunPlan, UserGroup } from './types.js';
 
 /** What a run needs besides its plan. */
 export interface RunDeps {
   exec: ExecContext;
+  conns: Connections;
   pick: () => RequestKind;
   prompt: (kind: RequestKind) => string;
   rng: () => number;
@@ -18,8 +21,6 @@ export interface RunDeps {
   maxInflight: number;
   /** Open loop: an arrival dispatched more than this late counts as late. */
   lateMs: number;
-  /** Requests waiting inside the client pool. */
-  queued: () => number;
   /** Shared clock origin (hrtime ns); defaults to the run's start. */
   originNs?: bigint;
   /** Called about once a second while running. */
@@ -51,6 +52,7 @@ interface Counters {
 
 async function closedUser(
   g: UserGroup,
+  conn: Dispatcher,
   deps: RunDeps,
   rec: Recorder,
   origin: bigint,
@@ -66,7 +68,7 @@ async function closedUser(
     const t0 = process.hrtime.bigint();
     const startMs = msSince(origin, t0);
     c.inflight++;
-    const r = await executeRequest(deps.exec, kind, deps.prompt(kind), t0);
+    const r = await executeRequest(deps.exec, conn, kind, deps.prompt(kind), t0);
     c.inflight--;
     rec.add(kind, startMs, msSince(t0), r);
     if (deps.thinkMs > 0) {
@@ -85,7 +87,11 @@ function runClosed(
   c: Counters,
 ): Promise<void> {
   const users: Promise<void>[] = [];
-  for (const g of groups) for (let i = 0; i < g.users; i++) users.push(closedUser(g, deps, rec, origin, c));
+  // Each user owns one connection for the whole run: user n of the plan uses connection n.
+  let n = 0;
+  for (const g of groups) {
+    for (let i = 0; i < g.users; i++) users.push(closedUser(g, deps.conns.client(n++), deps, rec, origin, c));
+  }
   return Promise.all(users).then(() => undefined);
 }
 
@@ -123,11 +129,21 @@ function runOpen(
       if (nowMs - schedMs > deps.lateMs) c.late++;
       c.inflight++;
       const t0 = origin + BigInt(Math.round(schedMs * 1e6));
-      void executeRequest(deps.exec, kind, deps.prompt(kind), t0).then((r) => {
-        rec.add(kind, schedMs, msSince(t0), r);
-        c.inflight--;
-        maybeDone();
-      });
+      const prompt = deps.prompt(kind);
+      void deps.conns
+        .acquire()
+        .then(async (conn) => {
+          try {
+            return await executeRequest(deps.exec, conn, kind, prompt, t0);
+          } finally {
+            deps.conns.release(conn);
+          }
+        })
+        .then((r) => {
+          rec.add(kind, schedMs, msSince(t0), r);
+          c.inflight--;
+          maybeDone();
+        });
     };
     const tick = (): void => {
       const now = msSince(origin);
@@ -165,10 +181,15 @@ export async function runPlan(plan: RunPlan, deps: RunDeps): Promise<RunOutput> 
   const wall0 = process.hrtime.bigint();
   const origin = deps.originNs ?? wall0;
   const sampler = setInterval(() => {
-    c.maxQueued = Math.max(c.maxQueued, deps.queued());
+    c.maxQueued = Math.max(c.maxQueued, deps.conns.queued());
   }, 100);
   const ticker = setInterval(() => {
-    deps.onTick?.({ elapsedMs: msSince(origin), recorder: rec, inflight: c.inflight, queued: deps.queued() });
+    deps.onTick?.({
+      elapsedMs: msSince(origin),
+      recorder: rec,
+      inflight: c.inflight,
+      queued: deps.conns.queued(),
+    });
   }, 1000);
   try {
     if (plan.loop === 'closed') await runClosed(plan.groups, deps, rec, origin, c);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pool } from 'undici';
+import { Client } from 'undici';
 import { executeRequest, type ExecContext } from '../../src/loadtest/execute.js';
 import {
   checkBody,
@@ -12,30 +12,30 @@ import { startFakeTarget, type FakeTarget } from './fake-target.js';
 import { QUICK, runCli } from './cli-helpers.js';
 
 let target: FakeTarget | undefined;
-const pools: Pool[] = [];
+const clients: Client[] = [];
 afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.close()));
+  await Promise.all(clients.splice(0).map((c) => c.close()));
   await target?.close();
   target = undefined;
 });
 
-function ctxFor(url: string): ExecContext {
-  const pool = new Pool(url, { connections: 2 });
-  pools.push(pool);
-  return {
-    dispatcher: pool,
+function ctxFor(url: string): [ExecContext, Client] {
+  const client = new Client(url);
+  clients.push(client);
+  const ctx: ExecContext = {
     origin: url,
     protocol: { target: 'sutazai', basePath: '', taskType: 'text_generation' },
     headers: {},
     taskPollMs: 5,
     taskTimeoutMs: 5000,
   };
+  return [ctx, client];
 }
 
 describe('body checks', () => {
   it('a 200 whose JSON has an empty "response" is a body error, not a success', async () => {
     target = await startFakeTarget({ chatBody: () => '{"response":"","usage":{"completion_tokens":0}}' });
-    const r = await executeRequest(ctxFor(target.url), 'repeat', 'hi', process.hrtime.bigint());
+    const r = await executeRequest(...ctxFor(target.url), 'repeat', 'hi', process.hrtime.bigint());
     expect(r.outcome).toBe('body');
     expect(r.status).toBe(200);
     expect(r.detail).toContain('response');
@@ -43,7 +43,7 @@ describe('body checks', () => {
 
   it('a 200 with an error text instead of JSON is a body error', async () => {
     target = await startFakeTarget({ chatBody: () => 'Error: upstream exploded' });
-    const r = await executeRequest(ctxFor(target.url), 'fresh', 'hi', process.hrtime.bigint());
+    const r = await executeRequest(...ctxFor(target.url), 'fresh', 'hi', process.hrtime.bigint());
     expect(r.outcome).toBe('body');
   });
 
@@ -51,17 +51,17 @@ describe('body checks', () => {
     target = await startFakeTarget({ chatStatus: () => 503, taskPolls: 2 });
     const ctx = ctxFor(target.url);
     const t0 = process.hrtime.bigint();
-    expect(await executeRequest(ctx, 'repeat', 'x', t0)).toMatchObject({ outcome: 'http', status: 503 });
-    const stream = await executeRequest(ctx, 'stream', 'x', t0);
+    expect(await executeRequest(...ctx, 'repeat', 'x', t0)).toMatchObject({ outcome: 'http', status: 503 });
+    const stream = await executeRequest(...ctx, 'stream', 'x', t0);
     expect(stream).toMatchObject({ outcome: 'ok', tokens: 3 });
     expect(stream.gapsMs).toHaveLength(2);
     expect(Number.isFinite(stream.ttftMs)).toBe(true);
-    expect(await executeRequest(ctx, 'task', 'x', t0)).toMatchObject({ outcome: 'ok' });
-    expect(await executeRequest(ctx, 'health', 'x', t0)).toMatchObject({ outcome: 'ok' });
+    expect(await executeRequest(...ctx, 'task', 'x', t0)).toMatchObject({ outcome: 'ok' });
+    expect(await executeRequest(...ctx, 'health', 'x', t0)).toMatchObject({ outcome: 'ok' });
     const url = target.url;
     await target.close();
     target = undefined;
-    expect((await executeRequest(ctxFor(url), 'repeat', 'x', t0)).outcome).toBe('connection');
+    expect((await executeRequest(...ctxFor(url), 'repeat', 'x', t0)).outcome).toBe('connection');
   });
 
   it('the CLI counts bad bodies as errors by kind and fails the SLO', async () => {
