@@ -94,16 +94,16 @@ describe('Ollama surface: NDJSON streams', () => {
 
 describe('Ollama surface: errors as {"error": "..."}', () => {
   it.each([
-    ['bad JSON', '{"model":', 'application/json', 400],
-    ['body too large', JSON.stringify({ ...chat, pad: 'x'.repeat(4096) }), 'application/json', 413],
-    ['missing model', JSON.stringify({ messages: [] }), 'application/json', 400],
+    ['bad JSON', 400, '{"model":', 'application/json'],
+    ['body too large', 413, JSON.stringify({ ...chat, pad: 'x'.repeat(4096) }), 'application/json'],
+    ['missing model', 400, JSON.stringify({ messages: [] }), 'application/json'],
     [
       'unknown model before the stream starts',
+      404,
       JSON.stringify({ ...chat, model: 'missing' }),
       'application/json',
-      404,
     ],
-  ])('%s → %i', async (_name, body, type, status) => {
+  ])('%s → %i', async (_name, status, body, type) => {
     const r = await postJson(`${url}/api/chat`, body, { 'content-type': type });
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);

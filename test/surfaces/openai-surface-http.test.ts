@@ -35,16 +35,16 @@ beforeEach(() => {
 
 describe('OpenAI surface: errors in the OpenAI envelope', () => {
   it.each([
-    ['bad JSON', '{"model":', 'application/json', 400, 'SUTAZAI_ERR_INVALID_JSON'],
-    ['unsupported content type', '<x/>', 'application/xml', 415, 'SUTAZAI_ERR_UNSUPPORTED_MEDIA_TYPE'],
+    ['bad JSON', 400, '{"model":', 'application/json', 'SUTAZAI_ERR_INVALID_JSON'],
+    ['unsupported content type', 415, '<x/>', 'application/xml', 'SUTAZAI_ERR_UNSUPPORTED_MEDIA_TYPE'],
     [
       'body too large',
+      413,
       JSON.stringify({ ...chat, pad: 'x'.repeat(4096) }),
       'application/json',
-      413,
       'SUTAZAI_ERR_BODY_TOO_LARGE',
     ],
-  ])('%s → %i', async (_name, body, type, status, code) => {
+  ])('%s → %i', async (_name, status, body, type, code) => {
     const r = await postJson(`${url}/chat/completions`, body, { 'content-type': type });
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
