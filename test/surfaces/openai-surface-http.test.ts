@@ -65,7 +65,7 @@ describe('OpenAI surface: errors in the OpenAI envelope', () => {
     expect(r.json.error).toMatchObject({ type: 'not_found_error' });
   });
 
-  it('upstream busy → 503 with Retry-After, message without internals', async () => {
+  it('upstream busy → 503 with Retry-After', async () => {
     s.sim.setFaults({ failNext: 1, failNextStatus: 503 });
     const r = await postJson(`${url}/chat/completions`, chat);
     expect(r.status).toBe(503);
