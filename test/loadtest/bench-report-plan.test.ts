@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { BENCH_STEPS, renderPerformanceMd } from '../../src/loadtest/bench-report.js';
+import { parseConfig } from '../../src/loadtest/config.js';
+import type { Report } from '../../src/loadtest/report.js';
+import { sliceStats } from '../../src/loadtest/stats.js';
+import { runCli } from './cli-helpers.js';
+import { recordingOf } from './recording-helpers.js';
+
+describe('bench:report skeleton', () => {
+  it('--dry-run lists every step as a loadtest command line that parses', async () => {
+    const run = await runCli(['report', '--dry-run']);
+    expect(run.code).toBe(0);
+    for (const s of BENCH_STEPS) {
+      expect(run.stdout).toContain(s.id);
+      const argv = s.argv({
+        gatewayUrl: 'http://127.0.0.1:1',
+        simUrl: 'http://127.0.0.1:2',
+        bareUrl: 'http://127.0.0.1:3',
+      });
+      expect(() => parseConfig(argv)).not.toThrow();
+    }
+  });
+
+  it('renders measured steps as tables and the rest as not run', () => {
+    const stats = sliceStats(
+      recordingOf([
+        [0, 12],
+        [10, 14],
+      ]),
+      0,
+      1000,
+    );
+    const report = {
+      stages: [{ name: '5 users', load: 5, unit: 'users', fromS: 0, toS: 1, stats }],
+    } as unknown as Report;
+    const md = renderPerformanceMd(new Map([['spike', report]]), { cpus: 2 });
+    expect(md).toContain('| 5 users | 2 |');
+    expect(md.match(/_Not run yet\._/g)).toHaveLength(BENCH_STEPS.length - 1);
+  });
+});
