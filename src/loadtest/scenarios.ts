@@ -3,7 +3,7 @@ import type { Engine, MeasuredRun, Tick } from './engine.js';
 import type { Recording } from './recording.js';
 import type { EnduranceSummary, Report, StageReport } from './report.js';
 import type { ServerSample } from './server-metrics.js';
-import { combineSlo, evaluateRecovery, evaluateSlo } from './slo.js';
+import { combineSlo, evaluateRecovery, evaluateSlo, labelSlo } from './slo.js';
 import { detectRecovery } from './spike.js';
 import { sliceStats, timeSeries, type TimeSeries } from './stats.js';
 import type { RunPlan, SloResult, TargetMode } from './types.js';
@@ -123,7 +123,7 @@ export async function runProgressive(ctx: ScenarioContext): Promise<ScenarioResu
   } finally {
     await engine.close();
   }
-  const slo = combineSlo(stages.map((s) => s.slo ?? { pass: false, checks: [] }));
+  const slo = combineSlo(stages.map((s) => labelSlo(s.name, s.slo ?? { pass: false, checks: [] })));
   return {
     stages,
     timeline: timeline.series,
@@ -196,7 +196,7 @@ export async function runSpike(ctx: ScenarioContext): Promise<ScenarioResult> {
     overall: sliceStats(rec, 0, total),
     timeline: timeline.series,
     spike: { ...recovery, spikeAtS: m.offsetS + baselineMs / 1000, dropAtS: m.offsetS + dropAt / 1000 },
-    slo: combineSlo([baseSlo, { pass: recCheck.pass, checks: [recCheck] }]),
+    slo: combineSlo([labelSlo('baseline', baseSlo), { pass: recCheck.pass, checks: [recCheck] }]),
     errorDetails: rec.details,
   };
 }

@@ -38,3 +38,8 @@ export function combineSlo(results: SloResult[]): SloResult {
   const checks = results.flatMap((r) => r.checks);
   return { pass: results.every((r) => r.pass), checks };
 }
+
+/** Prefix check names with where they were measured, e.g. "100 users: p99_ms". */
+export function labelSlo(label: string, r: SloResult): SloResult {
+  return { pass: r.pass, checks: r.checks.map((c) => ({ ...c, name: `${label}: ${c.name}` })) };
+}

@@ -72,7 +72,7 @@ describe('exit code', () => {
     expect(pass.stdout).toContain('SLO PASS');
     const fail = await runCli([...base, '--slo-p50', '1ms']);
     expect(fail.code).toBe(1);
-    expect(fail.stdout).toMatch(/SLO FAIL: p50_ms [\d.]+ \(limit < 1/);
+    expect(fail.stdout).toMatch(/SLO FAIL: 2 users: p50_ms [\d.]+ \(limit < 1/);
     expect((await runCli([...base, '--slo-p50', '1', '--no-slo'])).code).toBe(0);
   });
 
