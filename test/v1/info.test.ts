@@ -33,6 +33,14 @@ describe('info routes', () => {
     expect(r.json.features).toMatchObject({ streaming: true });
   });
 
+  it('GET / answers an Ollama-style liveness probe in plain text', async () => {
+    const res = await fetch(`${gw.url}/`, { headers: { accept: 'text/plain' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('Ollama is running');
+    const head = await fetch(`${gw.url}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  });
+
   it('GET /health reports each upstream', async () => {
     const r = await getJson(`${gw.url}/health`);
     expect(r.status).toBe(200);

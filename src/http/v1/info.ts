@@ -43,13 +43,22 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
   const { config } = deps;
   const settings = publicSettings(config);
 
-  app.get('/', async () => ({
+  app.get('/', async (req, reply) => {
+    // Ollama's liveness probe reads plain text; everyone else gets the SutazAI description.
+    const accept = req.headers.accept ?? '';
+    if (accept.includes('text/plain') && !accept.includes('application/json')) {
+      return reply.type('text/plain; charset=utf-8').send('Ollama is running');
+    }
+    return rootBody();
+  });
+
+  const rootBody = () => ({
     name: 'SutazAI',
     version: VERSION,
     description: 'Gateway for local LLM servers',
     features: deps.features(),
     apis: { sutazai: '/api/v1', openai: '/v1', ollama: '/api' },
-  }));
+  });
 
   app.get('/health', { config: { cache: { ttlS: 5 } } }, async (_req, reply) => {
     const ups = deps.health.upstreams();
