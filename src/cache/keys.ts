@@ -18,25 +18,41 @@ const NON_OUTPUT_OPTIONS: ReadonlySet<string> = new Set([
   'f16_kv',
 ]);
 
-/** JSON with sorted object keys, undefined/empty values dropped: equal meaning → equal text. */
+/**
+ * JSON with sorted object keys, in one pass: equal meaning → equal text. Object properties that
+ * are undefined, non-finite numbers or empty arrays are left out (absent and empty mean the same).
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(normalise(value)) ?? 'null';
+  return write(value, false) ?? 'null';
 }
 
-function normalise(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => normalise(v) ?? null);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = normalise((value as Record<string, unknown>)[k]);
-      if (v === undefined) continue;
-      if (Array.isArray(v) && v.length === 0) continue;
-      out[k] = v;
+function write(v: unknown, inArray: boolean): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : undefined;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        if (v.length === 0) return inArray ? '[]' : undefined;
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (write(v[i], true) ?? 'null');
+        return `${out}]`;
+      }
+      const o = v as Record<string, unknown>;
+      let out = '';
+      for (const k of Object.keys(o).sort()) {
+        const s = write(o[k], false);
+        if (s !== undefined) out += `${out ? ',' : ''}${JSON.stringify(k)}:${s}`;
+      }
+      return `{${out}}`;
     }
-    return out;
+    default:
+      return undefined;
   }
-  if (typeof value === 'number' && !Number.isFinite(value)) return undefined;
-  return value;
 }
 
 function options(o: GenerationOptions | undefined): Record<string, unknown> | undefined {
