@@ -116,6 +116,7 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
   const c = { hits: 0, misses: 0, errors: 0, timeouts: 0, writes: 0, compressed: 0, before: 0, after: 0 };
   let health: StoreHealth = { status: 'degraded', error: 'connecting', since: Date.now() };
   let closing = false;
+  let everReady = false;
 
   function degrade(error: string): void {
     if (health.status === 'healthy') {
@@ -124,6 +125,7 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
     } else health = { ...health, error };
   }
   function recover(): void {
+    everReady = true;
     if (health.status === 'degraded') {
       const downMs = Date.now() - (health.since ?? Date.now());
       health = { status: 'healthy' };
@@ -139,7 +141,18 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
   redis.defineCommand('sutazaiGetWithPttl', { numberOfKeys: 1, lua: GET_WITH_PTTL });
   const scripted = redis as ScriptedRedis;
   redis.on('ready', recover);
-  redis.on('error', (err: Error) => degrade(err.message));
+  let warnedUnreachable = false;
+  redis.on('error', (err: Error) => {
+    degrade(err.message);
+    // Unreachable from the start: say so once (later outages are logged by degrade()).
+    if (!everReady && !warnedUnreachable && !closing) {
+      warnedUnreachable = true;
+      logger.warn(
+        { store: 'redis', error: err.message },
+        'cache L2 (redis) unreachable; serving from L1 until it is',
+      );
+    }
+  });
   redis.on('close', () => degrade('connection closed'));
 
   async function decode(raw: Buffer): Promise<string> {
