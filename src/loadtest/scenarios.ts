@@ -26,7 +26,11 @@ export type ScenarioResult = Pick<
   errorDetails: Record<string, string[]>;
 };
 
-/** Concatenates per-run time series onto one timeline (seconds since the scenario began). */
+/**
+ * Concatenates per-run time series onto one timeline (seconds since the scenario began). Each run
+ * is charted over its planned duration; completions while in-flight requests drain afterwards are
+ * in the statistics but not on the chart (a partial last bucket would read as a throughput dip).
+ */
 export function createTimeline(bucketMs = 1000): {
   add(rec: Recording, durationMs: number, offsetS: number): void;
   series: TimeSeries;
@@ -117,7 +121,7 @@ export async function runProgressive(ctx: ScenarioContext): Promise<ScenarioResu
         generator: run.generator,
         connect: run.connect,
       });
-      timeline.add(run.recording, Math.max(run.wallMs, cfg.stageDurationMs), offsetS);
+      timeline.add(run.recording, cfg.stageDurationMs, offsetS);
       mergeDetails(errorDetails, run.recording.details);
     }
   } finally {
@@ -188,7 +192,7 @@ export async function runSpike(ctx: ScenarioContext): Promise<ScenarioResult> {
   ];
   const recovery = detectRecovery(rec, base.latency.p50, dropAt, total, cfg.recovery);
   const timeline = createTimeline(Math.min(1000, cfg.recovery.windowMs));
-  timeline.add(rec, Math.max(total, m.run.wallMs), m.offsetS);
+  timeline.add(rec, total, m.offsetS);
   const recCheck = evaluateRecovery(recovery.recoveryMs, cfg.slo);
   const baseSlo = evaluateSlo(base, cfg.slo);
   return {
@@ -267,7 +271,7 @@ export async function runEndurance(ctx: ScenarioContext): Promise<ScenarioResult
     memorySlopeMbPerMin: slope(mem),
   };
   const timeline = createTimeline();
-  timeline.add(rec, Math.max(cfg.durationMs, m.run.wallMs), m.offsetS);
+  timeline.add(rec, cfg.durationMs, m.offsetS);
   return {
     stages,
     overall,

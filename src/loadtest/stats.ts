@@ -136,7 +136,8 @@ export function timeSeries(rec: Recording, durationMs: number, bucketMs: number)
     }
     if (o === 0 && started >= 0 && started < buckets) lat[started]?.push(l);
   }
-  const perSec = 1000 / bucketMs;
+  // The last bucket may be partial: rates divide by the time it really covers.
+  const perSec = (b: number): number => 1000 / Math.max(1, Math.min(bucketMs, durationMs - b * bucketMs));
   const t: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
@@ -149,8 +150,8 @@ export function timeSeries(rec: Recording, durationMs: number, bucketMs: number)
   return {
     bucketMs,
     t,
-    okRps: okCount.map((c) => c * perSec),
-    errRps: errCount.map((c) => c * perSec),
+    okRps: okCount.map((c, b) => c * perSec(b)),
+    errRps: errCount.map((c, b) => c * perSec(b)),
     p50,
     p99,
   };

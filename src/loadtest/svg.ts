@@ -94,21 +94,26 @@ export function lineChart(o: LineChartOptions): string {
       `<line x1="${x}" x2="${x}" y1="${PAD.t}" y2="${PAD.t + ih}" class="mark"/><text x="${x}" y="${PAD.t + 10}" class="ax"> ${esc(m.label)}</text>`,
     );
   }
+  const ok = ([x, y]: [number, number] | undefined = [Number.NaN, Number.NaN]): boolean =>
+    Number.isFinite(x) && Number.isFinite(y);
   for (const s of o.series) {
     let d = '';
-    let pen = false;
-    for (const [x, y] of s.points) {
-      if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${X(x).toFixed(1)},${Y(y).toFixed(1)}`;
-      pen = true;
-    }
-    if (d !== '')
+    const dots: string[] = [];
+    s.points.forEach((p, i) => {
+      if (!ok(p)) return;
+      const [px, py] = [X(p[0]).toFixed(1), Y(p[1]).toFixed(1)];
+      const joined = ok(s.points[i - 1]);
+      d += `${joined ? 'L' : 'M'}${px},${py}`;
+      // A point with no finite neighbour would be an invisible path: draw it as a dot.
+      if (!joined && !ok(s.points[i + 1]))
+        dots.push(`<circle cx="${px}" cy="${py}" r="2.5" fill="${s.color}"/>`);
+    });
+    if (d !== '') {
       out.push(
         `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"><title>${esc(s.name)}</title></path>`,
+        ...dots,
       );
+    }
   }
   out.push(legend(o.series, w));
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(o.title)}">${out.join('')}</svg>`;

@@ -88,4 +88,9 @@ describe('slice statistics', () => {
     expect(ts.p50[0]).toBe(10);
     expect(ts.p99[0]).toBe(600);
   });
+
+  it('a partial last bucket reports a rate over the time it covers', () => {
+    const ts = timeSeries(recordingOf([[1100, 10]]), 1500, 1000);
+    expect(ts.okRps).toEqual([0, 2]);
+  });
 });
