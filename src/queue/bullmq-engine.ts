@@ -111,10 +111,12 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
       );
     },
     async get(id) {
+      // State first, then data: a job seen "completed" is read with its result (the reverse order
+      // could pair a stale, result-less hash with a newer state).
+      const status = statusOf(await q.getJobState(id));
+      if (status === undefined) return undefined;
       const job = await getJob(id);
-      if (!job) return undefined;
-      const status = statusOf(await job.getState());
-      return status === undefined ? undefined : toRecord(job, status);
+      return job ? toRecord(job, status) : undefined;
     },
     async listLive(status, limit) {
       const groups: Array<['queued' | 'running', JobType[]]> = [];

@@ -32,20 +32,33 @@ export type KeyNames = ReturnType<typeof keyNames>;
  * A final failure is recorded in BullMQ's failedReason as JSON so that a cancelled job (which
  * BullMQ can only hold as "failed") and the error code survive in Redis.
  */
-export function encodeReason(status: 'failed' | 'cancelled', error?: TaskErrorInfo): string {
-  return JSON.stringify({ status, ...(error ?? {}) });
+export function encodeReason(
+  status: 'failed' | 'cancelled',
+  finishedAt: number,
+  error?: TaskErrorInfo,
+): string {
+  return JSON.stringify({ status, finishedAt, ...(error ?? {}) });
 }
 
-export function decodeReason(reason: string | undefined): {
+interface Decoded {
   status: 'failed' | 'cancelled';
   error?: TaskErrorInfo;
-} {
+  finishedAt?: number;
+}
+
+export function decodeReason(reason: string | undefined): Decoded {
   if (reason?.startsWith('{')) {
     try {
-      const r = JSON.parse(reason) as { status?: string; code?: unknown; message?: unknown };
-      if (r.status === 'cancelled') return { status: 'cancelled' };
+      const r = JSON.parse(reason) as {
+        status?: string;
+        code?: unknown;
+        message?: unknown;
+        finishedAt?: unknown;
+      };
+      const at = typeof r.finishedAt === 'number' ? { finishedAt: r.finishedAt } : {};
+      if (r.status === 'cancelled') return { status: 'cancelled', ...at };
       if (typeof r.code === 'string' && typeof r.message === 'string') {
-        return { status: 'failed', error: { code: r.code, message: r.message } };
+        return { status: 'failed', error: { code: r.code, message: r.message }, ...at };
       }
     } catch {
       // not ours: fall through
@@ -69,6 +82,15 @@ export function statusOf(state: JobState | 'unknown'): TaskStatus | undefined {
   }
 }
 
+/**
+ * A job's BullMQ return value: the result plus the finish time that was stored in SQL, so Redis
+ * and the store report the same task identically.
+ */
+export interface Completion {
+  result: unknown;
+  finishedAt: number;
+}
+
 /** BullMQ job + state → the task record clients see. */
 export function toRecord(job: TaskJob, status: TaskStatus): TaskRecord {
   const rec: TaskRecord = {
@@ -81,13 +103,16 @@ export function toRecord(job: TaskJob, status: TaskStatus): TaskRecord {
   };
   if (job.processedOn) rec.startedAt = job.processedOn;
   if (status === 'completed') {
-    rec.result = job.returnvalue;
-    if (job.finishedOn) rec.finishedAt = job.finishedOn;
+    const rv = job.returnvalue as Partial<Completion> | null;
+    rec.result = rv?.result;
+    const at = rv?.finishedAt ?? job.finishedOn;
+    if (at) rec.finishedAt = at;
   } else if (status === 'failed') {
     const r = decodeReason(job.failedReason);
     rec.status = r.status;
     if (r.error) rec.error = r.error;
-    if (job.finishedOn) rec.finishedAt = job.finishedOn;
+    const at = r.finishedAt ?? job.finishedOn;
+    if (at) rec.finishedAt = at;
   }
   return rec;
 }

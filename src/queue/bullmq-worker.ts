@@ -1,7 +1,14 @@
 import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { encodeReason, toRecord, type JobData, type KeyNames, type TaskJob } from './bullmq-records.js';
+import {
+  encodeReason,
+  toRecord,
+  type Completion,
+  type JobData,
+  type KeyNames,
+  type TaskJob,
+} from './bullmq-records.js';
 import type { EngineHooks, Processor, RunOutcome, TaskEvent, TaskRecord } from './types.js';
 
 export interface BullWorkerDeps {
@@ -98,26 +105,31 @@ export async function startBullWorker(deps: BullWorkerDeps, n: number, proc: Pro
       signal?.removeEventListener('abort', onAbort);
     }
     const runMs = Date.now() - startedAt;
-    const final = (over: Partial<TaskRecord> & Pick<TaskRecord, 'status'>): TaskRecord => ({
+    const final = (over: Partial<TaskRecord> & Pick<TaskRecord, 'status'>) => ({
       ...running,
       ...over,
       finishedAt: Date.now(),
     });
     switch (outcome.kind) {
-      case 'completed':
-        await finalize(job, final({ status: 'completed', result: outcome.result }), runMs);
-        return outcome.result;
-      case 'failed':
+      case 'completed': {
+        const rec = final({ status: 'completed', result: outcome.result });
+        await finalize(job, rec, runMs);
+        return { result: outcome.result, finishedAt: rec.finishedAt } satisfies Completion;
+      }
+      case 'failed': {
         if (outcome.retryable && attempt < maxAttempts) {
           decisions.set(id, { next: 'retry' });
-          throw new Error(encodeReason('failed', outcome.error));
+          throw new Error(encodeReason('failed', Date.now(), outcome.error));
         }
-        await finalize(job, final({ status: 'failed', error: outcome.error }), runMs);
-        throw new UnrecoverableError(encodeReason('failed', outcome.error));
+        const rec = final({ status: 'failed', error: outcome.error });
+        await finalize(job, rec, runMs);
+        throw new UnrecoverableError(encodeReason('failed', rec.finishedAt, outcome.error));
+      }
       case 'aborted':
         if (ac.signal.reason === 'cancel') {
-          await finalize(job, final({ status: 'cancelled' }), runMs);
-          throw new UnrecoverableError(encodeReason('cancelled'));
+          const rec = final({ status: 'cancelled' });
+          await finalize(job, rec, runMs);
+          throw new UnrecoverableError(encodeReason('cancelled', rec.finishedAt));
         }
         // Shutdown deadline passed: hand the job back untouched (no attempt used) for another worker.
         await job.moveToWait(token);

@@ -33,7 +33,11 @@ describe.each([
   });
 
   it('POST → 202 with task_id; GET shows the result once done', async () => {
-    const res = await postJson(base(), { task_type: 'text_generation', payload: { prompt: 'hello' }, priority: 5 });
+    const res = await postJson(base(), {
+      task_type: 'text_generation',
+      payload: { prompt: 'hello' },
+      priority: 5,
+    });
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ status: 'queued', task_type: 'text_generation', priority: 5 });
     const id = res.json.task_id as string;
@@ -47,14 +51,24 @@ describe.each([
   });
 
   it('400 names the bad field; bad JSON is 400 too', async () => {
-    const bad = await postJson(base(), { task_type: 'chat', payload: { messages: [{ role: 'user', content: 1 }] } });
+    const bad = await postJson(base(), {
+      task_type: 'chat',
+      payload: { messages: [{ role: 'user', content: 1 }] },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.json.error).toMatchObject({ code: 'SUTAZAI_ERR_VALIDATION', param: 'payload.messages[0].content' });
+    expect(bad.json.error).toMatchObject({
+      code: 'SUTAZAI_ERR_VALIDATION',
+      param: 'payload.messages[0].content',
+    });
     const type = await postJson(base(), { task_type: 'automation', payload: { test: true } });
     expect(type.json.error).toMatchObject({ param: 'task_type' });
     const prio = await postJson(base(), { task_type: 'chat', payload: {}, priority: 42 });
     expect(prio.json.error).toMatchObject({ param: 'priority' });
-    const hook = await postJson(base(), { task_type: 'text_generation', payload: { prompt: 'x' }, callback_url: 'http://169.254.169.254/' });
+    const hook = await postJson(base(), {
+      task_type: 'text_generation',
+      payload: { prompt: 'x' },
+      callback_url: 'http://169.254.169.254/',
+    });
     expect(hook.status).toBe(400);
     expect(hook.json.error).toMatchObject({ param: 'callback_url' });
     const json = await postJson(base(), '{"task_type":');
@@ -62,7 +76,10 @@ describe.each([
   });
 
   it('GET /:id/events streams status events and ends after the result', async () => {
-    const res = await postJson(base(), { task_type: 'embedding', payload: { input: 'vec', model: 'nomic-embed-text' } });
+    const res = await postJson(base(), {
+      task_type: 'embedding',
+      payload: { input: 'vec', model: 'nomic-embed-text' },
+    });
     const id = res.json.task_id as string;
     const ev = await fetch(`${base()}/${id}/events`);
     expect(ev.status).toBe(200);
@@ -70,7 +87,11 @@ describe.each([
     const events = parseSse(await ev.text());
     const last = events.at(-1);
     expect(last?.event).toBe('status');
-    expect(last?.data).toMatchObject({ task_id: id, status: 'completed', result: { model: 'nomic-embed-text' } });
+    expect(last?.data).toMatchObject({
+      task_id: id,
+      status: 'completed',
+      result: { model: 'nomic-embed-text' },
+    });
     expect(events.every((e) => e.event === 'status')).toBe(true);
   });
 
@@ -88,8 +109,10 @@ describe.each([
 
   it('DELETE cancels a queued task; list filters by status', async () => {
     const idleBase = `${idle.gw.url}/api/v1/tasks`;
-    const a = (await postJson(idleBase, { task_type: 'text_generation', payload: { prompt: 'a' } })).json.task_id as string;
-    const b = (await postJson(idleBase, { task_type: 'text_generation', payload: { prompt: 'b' } })).json.task_id as string;
+    const a = (await postJson(idleBase, { task_type: 'text_generation', payload: { prompt: 'a' } })).json
+      .task_id as string;
+    const b = (await postJson(idleBase, { task_type: 'text_generation', payload: { prompt: 'b' } })).json
+      .task_id as string;
     const del = await fetch(`${idleBase}/${a}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
     expect(await del.json()).toMatchObject({ task_id: a, status: 'cancelled' });
