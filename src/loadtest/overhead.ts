@@ -2,6 +2,7 @@ import type { Engine } from './engine.js';
 import type { OverheadRow, StageReport } from './report.js';
 import {
   createTimeline,
+  measuredEnd,
   mergeDetails,
   measure,
   type ScenarioContext,
@@ -42,7 +43,7 @@ export async function runOverhead(ctx: ScenarioContext): Promise<ScenarioResult>
           unit: 'users',
           fromS: offsetS,
           toS: offsetS + cfg.durationMs / 1000,
-          stats: sliceStats(run.recording, from, cfg.durationMs),
+          stats: sliceStats(run.recording, from, measuredEnd(ctx, run, cfg.durationMs)),
           generator: run.generator,
           connect: run.connect,
         };

@@ -85,6 +85,11 @@ export async function measure(
   return { run, offsetS };
 }
 
+/** Where a run's statistics end: the planned duration, or when Ctrl-C stopped it (rates stay honest). */
+export function measuredEnd(ctx: ScenarioContext, run: MeasuredRun, plannedMs: number): number {
+  return ctx.stopped() ? Math.max(1, Math.min(plannedMs, run.wallMs)) : plannedMs;
+}
+
 const unitOf = (cfg: LoadtestConfig): 'users' | 'req/s' => (cfg.loop === 'closed' ? 'users' : 'req/s');
 
 export async function runProgressive(ctx: ScenarioContext): Promise<ScenarioResult> {
@@ -109,7 +114,7 @@ export async function runProgressive(ctx: ScenarioContext): Promise<ScenarioResu
         t0,
       );
       const from = cfg.warmupMs < cfg.stageDurationMs ? cfg.warmupMs : 0;
-      const stats = sliceStats(run.recording, from, cfg.stageDurationMs);
+      const stats = sliceStats(run.recording, from, measuredEnd(ctx, run, cfg.stageDurationMs));
       stages.push({
         name: `${load} ${unitOf(cfg)}`,
         load,
@@ -240,7 +245,8 @@ export async function runEndurance(ctx: ScenarioContext): Promise<ScenarioResult
   }
   const rec = m.run.recording;
   const from = cfg.warmupMs < cfg.durationMs ? cfg.warmupMs : 0;
-  const span = (cfg.durationMs - from) / cfg.windows;
+  const end = measuredEnd(ctx, m.run, cfg.durationMs);
+  const span = (end - from) / cfg.windows;
   const stages: StageReport[] = [];
   for (let w = 0; w < cfg.windows; w++) {
     const a = from + w * span;
@@ -256,7 +262,7 @@ export async function runEndurance(ctx: ScenarioContext): Promise<ScenarioResult
       ...(w === 0 ? { connect: m.run.connect } : {}),
     });
   }
-  const overall = sliceStats(rec, from, cfg.durationMs);
+  const overall = sliceStats(rec, from, end);
   const first = stages[0]?.stats.latency;
   const last = stages[stages.length - 1]?.stats.latency;
   const drift = (a: number | undefined, b: number | undefined): number =>
