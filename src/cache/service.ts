@@ -19,6 +19,7 @@ export interface ResponseCacheDeps {
   logger: CacheLogger;
 }
 
+const L2_MEASURE_REUSE_MS = 5000;
 const rate = (hits: number, total: number) =>
   total > 0 ? Math.round((hits / total) * 10_000) / 10_000 : null;
 
@@ -50,7 +51,7 @@ export interface CacheStatsReport {
     hits: number;
     misses: number;
     hit_rate: number | null;
-    /** Keys under this gateway's prefix (SCAN); null if Redis could not be asked. */
+    /** Keys under this gateway's prefix (SCAN, reused for up to 5 s); null if Redis could not be asked. */
     entries: number | null;
     bytes: number | null;
     /** Keys Redis itself evicted (server-wide `evicted_keys`; Redis evicts by its maxmemory policy). */
@@ -129,13 +130,16 @@ export function createResponseCache(deps: ResponseCacheDeps): ResponseCache {
     prefix: config.cachePrefix,
   });
 
-  async function l2Measure() {
-    if (!l2 || l2.connectionStatus() !== 'ready') return undefined;
-    try {
-      return await l2.measure(keyPrefix);
-    } catch {
-      return undefined;
-    }
+  // Counting L2 keys is a SCAN: share one in-flight count and reuse it for a few seconds, since
+  // metrics poll stats() on a timer.
+  type Measured = Awaited<ReturnType<RedisStore['measure']>> | undefined;
+  let measured: { at: number; value: Promise<Measured> } | undefined;
+  function l2Measure(): Promise<Measured> {
+    if (!l2 || l2.connectionStatus() !== 'ready') return Promise.resolve(undefined);
+    if (measured && Date.now() - measured.at < L2_MEASURE_REUSE_MS) return measured.value;
+    const value = l2.measure(keyPrefix).catch(() => undefined);
+    measured = { at: Date.now(), value };
+    return value;
   }
 
   return {
@@ -198,6 +202,7 @@ export function createResponseCache(deps: ResponseCacheDeps): ResponseCache {
       };
     },
     async clear(pattern) {
+      measured = undefined;
       const n1 = l1 ? await l1.deleteByPattern(keyPrefix, pattern) : 0;
       if (!l2) return { deleted: n1, tiers: { l1: n1, l2: null } };
       try {
