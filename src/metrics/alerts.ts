@@ -19,6 +19,8 @@ export interface AlertRule<I> {
   warning?: number;
   critical?: number;
   read(inputs: I): Reading[];
+  /** Custom wording (default: "<title> <value> > <threshold>: <detail>"). */
+  message?: (r: Reading, level: AlertLevel) => string;
 }
 
 export interface ActiveAlert {
@@ -120,6 +122,7 @@ export function createAlertEngine<I>(opts: AlertEngineOptions<I>): AlertEngine<I
     const what = subject ? `${rule.title} (${subject})` : rule.title;
     const value = r.value === null ? 'no data' : fmt(r.value, rule.unit);
     const tail = r.detail ? `: ${r.detail}` : '';
+    if (rule.message) return { threshold, message: rule.message(r, BY_RANK[level] ?? 'ok') };
     const message =
       level === 0
         ? `${what} back to normal (${value})${tail}`

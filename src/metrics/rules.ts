@@ -52,6 +52,10 @@ export function defaultRules(s: RuleSettings = DEFAULT_RULE_SETTINGS): AlertRule
       unit: '',
       // 1 = the last probe failed. Any upstream down is critical: requests to its models fail.
       critical: 0,
+      message: (r, level) =>
+        level === 'ok'
+          ? `upstream ${r.subject ?? ''} is back`
+          : `upstream ${r.subject ?? ''} is down${r.detail ? `: ${r.detail}` : ''}`,
       read: (i) =>
         i.upstreams.map((u) => ({
           subject: u.id,

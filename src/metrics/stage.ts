@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isGatewayError } from '../errors/catalogue.js';
 import type { CacheStatus, Stage } from '../pipeline/pipeline.js';
 import type { Chunk, Usage } from '../pipeline/types.js';
+import type { CounterSeries, HistogramHandle } from './fast.js';
 import type { PromMetrics } from './prom.js';
 import type { TrafficWindows } from './windows.js';
 
@@ -82,9 +83,39 @@ const cacheOutcome = (c: CacheStatus) => (c === 'hit-l1' || c === 'hit-l2' ? 'hi
 export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inner: Stage } {
   const { prom, windows, inflight } = deps;
 
-  function countCache(c: CacheStatus) {
-    prom.cacheRequests.labels(cacheOutcome(c), cacheTier(c)).inc();
-    if (c === 'merged') prom.mergedRequests.inc();
+  /** Series of one (surface, kind, model, cache outcome), looked up once per request. */
+  interface Bundle {
+    ttft: HistogramHandle;
+    cache: CounterSeries;
+    merged?: CounterSeries;
+    result: Record<End, CounterSeries>;
+    prompt: CounterSeries;
+    completion: CounterSeries;
+  }
+  const bundles = new Map<string, Bundle>();
+  function bundle(surface: string, kind: string, model: string, cache: CacheStatus): Bundle {
+    const key = `${surface}|${kind}|${model}|${cache}`;
+    let b = bundles.get(key);
+    if (b === undefined) {
+      b = {
+        ttft: prom.ttft.handle(surface, model, cache),
+        cache: prom.cacheRequests.handle(cacheOutcome(cache), cacheTier(cache)),
+        ...(cache === 'merged' ? { merged: prom.mergedRequests.handle() } : {}),
+        result: {
+          ok: prom.llmRequests.handle(surface, kind, model, cache, 'ok'),
+          error: prom.llmRequests.handle(surface, kind, model, cache, 'error'),
+          aborted: prom.llmRequests.handle(surface, kind, model, cache, 'aborted'),
+        },
+        prompt: prom.tokens.handle(model, 'prompt', cache),
+        completion: prom.tokens.handle(model, 'completion', cache),
+      };
+      bundles.set(key, b);
+    }
+    return b;
+  }
+  function countCache(b: Bundle) {
+    b.cache.value++;
+    if (b.merged) b.merged.value++;
   }
 
   function noteCall(requestId: string, cache: CacheStatus) {
@@ -100,9 +131,9 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
     const w = id === undefined ? undefined : deps.upstreamWindows(id);
     // Errors without a known upstream (unknown model, several upstreams at once) are not upstream calls.
     if (id === undefined || w === undefined) return;
-    prom.upstreamRequests.labels(id, kind, 'error').inc();
-    prom.upstreamErrors.labels(id, codeOf(err)).inc();
-    prom.upstreamDuration.labels(id, kind).observe(ms / 1000);
+    prom.upstreamRequests.inc(id, kind, 'error');
+    prom.upstreamErrors.inc(id, codeOf(err));
+    prom.upstreamDuration.observe(ms / 1000, id, kind);
     w.record(ms, statusOf(err));
   }
 
@@ -115,14 +146,14 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       try {
         r = await next();
       } catch (err) {
-        prom.llmErrors.labels(surface, codeOf(err), 'before_output').inc();
-        prom.llmRequests.labels(surface, req.kind, deps.modelLabel(req.model), 'none', 'error').inc();
+        prom.llmErrors.inc(surface, codeOf(err), 'before_output');
+        prom.llmRequests.inc(surface, req.kind, deps.modelLabel(req.model), 'none', 'error');
         throw err;
       }
-      const model = deps.modelLabel(r.model);
       const cache = r.cache;
-      prom.ttft.labels(surface, model, cache).observe((performance.now() - t0) / 1000);
-      countCache(cache);
+      const b = bundle(surface, req.kind, deps.modelLabel(r.model), cache);
+      b.ttft.observe((performance.now() - t0) / 1000);
+      countCache(b);
       noteCall(ctx.caller.requestId, cache);
       let usage: Usage | undefined;
       const chunks = observe(
@@ -131,11 +162,11 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
           if (c.type === 'done') usage = c.usage;
         },
         (how, err) => {
-          prom.llmRequests.labels(surface, req.kind, model, cache, how).inc();
-          if (how === 'error') prom.llmErrors.labels(surface, codeOf(err), 'mid_stream').inc();
+          b.result[how].value++;
+          if (how === 'error') prom.llmErrors.inc(surface, codeOf(err), 'mid_stream');
           if (usage) {
-            prom.tokens.labels(model, 'prompt', cache).inc(usage.promptTokens);
-            prom.tokens.labels(model, 'completion', cache).inc(usage.completionTokens);
+            b.prompt.value += usage.promptTokens;
+            b.completion.value += usage.completionTokens;
           }
           windows.recordLlm(cache, usage?.completionTokens ?? 0);
         },
@@ -147,15 +178,16 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       const model = deps.modelLabel(req.model);
       try {
         const out = await next();
-        countCache(out.cache);
+        const b = bundle(surface, 'embed', model, out.cache);
+        countCache(b);
         noteCall(ctx.caller.requestId, out.cache);
-        prom.llmRequests.labels(surface, 'embed', model, out.cache, 'ok').inc();
-        prom.tokens.labels(model, 'prompt', out.cache).inc(out.result.promptTokens);
+        b.result.ok.value++;
+        b.prompt.value += out.result.promptTokens;
         windows.recordLlm(out.cache, 0);
         return out;
       } catch (err) {
-        prom.llmErrors.labels(surface, codeOf(err), 'before_output').inc();
-        prom.llmRequests.labels(surface, 'embed', model, 'none', 'error').inc();
+        prom.llmErrors.inc(surface, codeOf(err), 'before_output');
+        prom.llmRequests.inc(surface, 'embed', model, 'none', 'error');
         throw err;
       }
     },
@@ -174,7 +206,7 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       }
       const tFirst = performance.now();
       const id = r.upstream;
-      prom.upstreamFirstChunk.labels(id).observe((tFirst - t0) / 1000);
+      prom.upstreamFirstChunk.observe((tFirst - t0) / 1000, id);
       let done: Extract<Chunk, { type: 'done' }> | undefined;
       const chunks = observe(
         r.chunks,
@@ -190,15 +222,15 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
             upstreamFailed(err, req.kind, ms);
             return;
           }
-          prom.upstreamRequests.labels(id, req.kind, how).inc();
-          prom.upstreamDuration.labels(id, req.kind).observe(ms / 1000);
+          prom.upstreamRequests.inc(id, req.kind, how);
+          prom.upstreamDuration.observe(ms / 1000, id, req.kind);
           deps.upstreamWindows(id)?.record(ms, how === 'aborted' ? 499 : 200);
           const tokens = done?.usage.completionTokens ?? 0;
           // Upstream-reported generation time when there is one (Ollama); else the stream's own pace.
           const evalS = (done?.timings?.evalDurationNs ?? 0) / 1e9;
           const genS = evalS > 0 ? evalS : req.stream ? (tEnd - tFirst) / 1000 : 0;
           if (how === 'ok' && tokens > 1 && genS > 0) {
-            prom.tokensPerSecond.labels(id, deps.modelLabel(r.model)).observe(tokens / genS);
+            prom.tokensPerSecond.observe(tokens / genS, id, deps.modelLabel(r.model));
           }
         },
       );
@@ -211,8 +243,8 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
         const ms = performance.now() - t0;
         const st = inflight.get(ctx.caller.requestId);
         if (st) st.upstreamMs += ms;
-        prom.upstreamRequests.labels(out.upstream, 'embed', 'ok').inc();
-        prom.upstreamDuration.labels(out.upstream, 'embed').observe(ms / 1000);
+        prom.upstreamRequests.inc(out.upstream, 'embed', 'ok');
+        prom.upstreamDuration.observe(ms / 1000, out.upstream, 'embed');
         deps.upstreamWindows(out.upstream)?.record(ms, 200);
         return out;
       } catch (err) {

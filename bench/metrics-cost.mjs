@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// Issue 6 benchmark: what metrics cost. Cached POST /api/v1/chat (every request an L1 hit) at
+// 1000 connections against a gateway with SUTAZAI_METRICS=true vs =false, one gateway at a time,
+// alternating the order each round. While the load runs, /metrics and /api/v1/metrics are polled
+// once a second (as Prometheus and the dashboard would; in the "off" runs they answer 404).
+// Target: throughput cost ≤ 5 %.
+// Usage: node bench/metrics-cost.mjs [--duration 10] [--rounds 3] [--connections 1000] [--runner dist|tsx]
+// (--runner dist needs `npm run build`; tsx runs src/ directly; default: dist when built.)
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runLoad, sleep } from './lib/load.mjs';
+import { freePort, spawnNode, waitHttp } from './lib/procs.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = path.join(ROOT, 'dist/cli/main.js');
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '1000' },
+    'scrape-ms': { type: 'string', default: '1000' },
+    runner: { type: 'string', default: existsSync(DIST) ? 'dist' : 'tsx' },
+    /** A built main.js elsewhere (overrides --runner). */
+    cli: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/metrics-cost.json' },
+  },
+});
+const durationMs = Number(values.duration) * 1000;
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const scrapeMs = Number(values['scrape-ms']);
+const cli = values.cli
+  ? [path.resolve(values.cli)]
+  : values.runner === 'dist'
+    ? [DIST]
+    : ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+
+async function startSim() {
+  const port = await freePort();
+  const p = spawnNode([
+    ...cli,
+    'sim',
+    '--port',
+    String(port),
+    '--models',
+    'tinyllama',
+    '--tps',
+    '0',
+    '--ttft-ms',
+    '0',
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/version`, 30_000);
+  return { url, stop: p.stop };
+}
+
+async function startGateway(upstream, metrics) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-bench-'));
+  const env = {
+    SUTAZAI_LOG_LEVEL: 'warn',
+    SUTAZAI_METRICS: String(metrics),
+    SUTAZAI_DATA_DIR: dataDir,
+    SUTAZAI_TASK_CONCURRENCY: '0',
+    REDIS_URL: '',
+    DATABASE_URL: '',
+  };
+  const p = spawnNode([...cli, 'serve', '--port', String(port), '--upstream', upstream], env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/`, 30_000);
+  return {
+    url,
+    pid: p.child.pid,
+    async stop() {
+      await p.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Poll the monitoring routes while the load runs. */
+function startScraper(url) {
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      for (const p of ['/metrics', '/api/v1/metrics']) {
+        try {
+          await (await fetch(`${url}${p}`)).arrayBuffer();
+        } catch {
+          /* the gateway is saturated; the next poll will do */
+        }
+      }
+      await sleep(scrapeMs);
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+  };
+}
+
+const body = { model: 'tinyllama', message: 'What does a cached answer cost?' };
+const machine = {
+  cpus: os.cpus().length,
+  model: os.cpus()[0]?.model,
+  node: process.version,
+  loadavgBefore: os.loadavg(),
+};
+const sim = await startSim();
+const runs = { on: [], off: [] };
+try {
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
+      const gw = await startGateway(`ollama=${sim.url}`, side === 'on');
+      try {
+        // Warm: the first request fills the cache; every measured request is an L1 hit.
+        await (
+          await fetch(`${gw.url}/api/v1/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        ).text();
+        const stopScraper = scrapeMs > 0 ? startScraper(gw.url) : async () => {};
+        const cpu0 = cpuSeconds(gw.pid);
+        const res = await runLoad({
+          url: gw.url,
+          method: 'POST',
+          path: '/api/v1/chat',
+          body,
+          connections,
+          durationMs,
+          check: (t) => t.includes('"cached":true'),
+        });
+        // Includes connection set-up and warm-up: CPU per request is an upper bound, same for both sides.
+        res.gatewayCpuS = cpuSeconds(gw.pid) - cpu0;
+        await stopScraper();
+        runs[side].push(res);
+        process.stderr.write(
+          `round ${r + 1} metrics ${side.padEnd(3)}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  gateway CPU ${res.gatewayCpuS.toFixed(2)} s  errors ${res.errors} non2xx ${res.non2xx}\n`,
+        );
+      } finally {
+        await gw.stop();
+      }
+    }
+  }
+} finally {
+  await sim.stop();
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : 0;
+};
+const summary = {};
+for (const side of ['on', 'off']) {
+  summary[side] = {
+    rps: median(runs[side].map((x) => x.rps)),
+    p50: median(runs[side].map((x) => x.p50)),
+    p99: median(runs[side].map((x) => x.p99)),
+    errors: runs[side].reduce((a, x) => a + x.errors + x.non2xx, 0),
+    // Upper bound (warm-up CPU included, its requests not counted); comparable between sides.
+    gatewayCpuUsPerRequest: median(runs[side].map((x) => (x.gatewayCpuS * 1e6) / Math.max(1, x.requests))),
+  };
+}
+const costPercent = summary.off.rps > 0 ? ((summary.off.rps - summary.on.rps) / summary.off.rps) * 100 : 0;
+const result = {
+  when: new Date().toISOString(),
+  machine: { ...machine, loadavgAfter: os.loadavg() },
+  settings: {
+    durationS: durationMs / 1000,
+    rounds,
+    connections,
+    scrapeMs,
+    runner: values.cli ?? values.runner,
+  },
+  runs,
+  summary,
+  costPercent,
+  target: 'cost ≤ 5 %',
+};
+mkdirSync(path.dirname(values.out), { recursive: true });
+writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+const f = (n, d = 0) => n.toFixed(d);
+console.log(
+  `\ncached POST /api/v1/chat, ${connections} connections, ${rounds} round(s) × ${durationMs / 1000} s (medians)`,
+);
+console.log('metrics   req/s     p50 ms   p99 ms   errors   gateway CPU µs/req');
+for (const side of ['on', 'off']) {
+  const s = summary[side];
+  console.log(
+    `${side.padEnd(8)} ${f(s.rps).padStart(7)} ${f(s.p50, 2).padStart(9)} ${f(s.p99, 2).padStart(8)} ${String(s.errors).padStart(8)} ${f(s.gatewayCpuUsPerRequest).padStart(12)}`,
+  );
+}
+console.log(`throughput cost of metrics: ${f(costPercent, 1)} % (target ≤ 5 %); written to ${values.out}`);
