@@ -17,13 +17,13 @@ import { machineInfo, type Report } from './report.js';
  * itself, and writes every figure from the JSON reports. SKELETON: the steps and the document
  * layout are fixed; the numbers are produced only when the gateway is complete (run it then).
  */
-interface BenchEnv {
+export interface BenchEnv {
   gatewayUrl: string;
   simUrl: string;
   bareUrl: string;
 }
 
-interface BenchStep {
+export interface BenchStep {
   id: string;
   title: string;
   argv(env: BenchEnv): string[];
@@ -56,17 +56,7 @@ export const BENCH_STEPS: readonly BenchStep[] = [
   {
     id: 'overhead-chat',
     title: 'Gateway vs direct upstream, non-streaming chat, fresh prompts',
-    argv: (e) => [
-      'overhead',
-      '--url',
-      e.gatewayUrl,
-      '--direct',
-      e.simUrl,
-      '--direct-target',
-      'ollama',
-      '--model',
-      'sim',
-    ],
+    argv: (e) => ['overhead', '--url', e.gatewayUrl, '--direct', e.simUrl, '--direct-target', 'ollama'],
   },
   {
     id: 'health-vs-bare',
@@ -119,6 +109,14 @@ export const BENCH_STEPS: readonly BenchStep[] = [
     ],
   },
 ];
+
+/** The simulator serves this model; every step asks for it (the gateway's default may differ). */
+const SIM_MODEL = 'sim';
+const PLACEHOLDERS: BenchEnv = { gatewayUrl: 'GW', simUrl: 'SIM', bareUrl: 'BARE' };
+
+export function stepArgv(step: BenchStep, env: BenchEnv): string[] {
+  return [...step.argv(env), '--model', SIM_MODEL];
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -175,7 +173,7 @@ export function renderPerformanceMd(reports: Map<string, Report>, machine: Recor
     out.push(
       `## ${step.title}`,
       '',
-      `Command: \`sutazai loadtest ${step.argv({ gatewayUrl: 'GW', simUrl: 'SIM', bareUrl: 'BARE' }).join(' ')}\``,
+      `Command: \`sutazai loadtest ${stepArgv(step, PLACEHOLDERS).join(' ')}\``,
       '',
     );
     if (r === undefined) {
@@ -202,9 +200,7 @@ export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<nu
   if (cfg.dryRun) {
     io.stdout.write('bench report plan (sim on a free port, gateway in front of it, bare node:http):\n');
     for (const s of BENCH_STEPS) {
-      io.stdout.write(
-        `  ${s.id}: sutazai loadtest ${s.argv({ gatewayUrl: 'GW', simUrl: 'SIM', bareUrl: 'BARE' }).join(' ')}\n`,
-      );
+      io.stdout.write(`  ${s.id}: sutazai loadtest ${stepArgv(s, PLACEHOLDERS).join(' ')}\n`);
     }
     io.stdout.write(`would write ${cfg.out}\n`);
     return 0;
@@ -225,7 +221,7 @@ export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<nu
   try {
     children.push(
       await startCli(
-        ['sim', '--port', String(simPort), '--models', 'sim', '--tps', '0'],
+        ['sim', '--port', String(simPort), '--models', SIM_MODEL, '--tps', '0'],
         `${env.simUrl}/api/version`,
       ),
     );
@@ -238,7 +234,7 @@ export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<nu
     for (const step of BENCH_STEPS) {
       const file = join(dir, `${step.id}.json`);
       io.stderr.write(`bench: ${step.title}\n`);
-      await runLoadtestCli([...step.argv(env), '--json', file, '--quiet'], io);
+      await runLoadtestCli([...stepArgv(step, env), '--json', file, '--quiet'], io);
       reports.set(step.id, JSON.parse(await readFile(file, 'utf8')) as Report);
     }
   } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCH_STEPS, renderPerformanceMd } from '../../src/loadtest/bench-report.js';
+import { BENCH_STEPS, renderPerformanceMd, stepArgv } from '../../src/loadtest/bench-report.js';
 import { parseConfig } from '../../src/loadtest/config.js';
 import type { Report } from '../../src/loadtest/report.js';
 import { sliceStats } from '../../src/loadtest/stats.js';
@@ -12,7 +12,7 @@ describe('bench:report skeleton', () => {
     expect(run.code).toBe(0);
     for (const s of BENCH_STEPS) {
       expect(run.stdout).toContain(s.id);
-      const argv = s.argv({
+      const argv = stepArgv(s, {
         gatewayUrl: 'http://127.0.0.1:1',
         simUrl: 'http://127.0.0.1:2',
         bareUrl: 'http://127.0.0.1:3',
