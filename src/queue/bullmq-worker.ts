@@ -74,16 +74,23 @@ export async function startBullWorker(deps: BullWorkerDeps, n: number, proc: Pro
     const maxAttempts = job.opts.attempts ?? 1;
     const attempt = job.attemptsMade + 1;
     const running: TaskRecord = { ...toRecord(job, 'running'), startedAt };
-    publish({ id, status: 'running', attempts: running.attempts }, (m) => {
-      if (job.attemptsStarted === 1)
-        m.lpush(keys.waitSamples, startedAt - job.timestamp).ltrim(keys.waitSamples, 0, 999);
-    });
     const ac = new AbortController();
     const onAbort = () => ac.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    // One round trip: announce "running", sample the queue wait, and look for a cancel that
+    // arrived before this worker picked the job up (its flag outlives the pub/sub message).
+    const announce = cmd
+      .multi()
+      .exists(keys.cancelFlag(id))
+      .publish(keys.events, JSON.stringify({ id, status: 'running', attempts: running.attempts }));
+    if (job.attemptsStarted === 1)
+      announce.lpush(keys.waitSamples, startedAt - job.timestamp).ltrim(keys.waitSamples, 0, 999);
+    const announced = await announce.exec().catch((err: unknown) => {
+      logger.warn({ err }, 'task event publish failed');
+      return null;
+    });
     let outcome: RunOutcome;
-    // A cancel that arrived before this worker picked the job up is seen through its flag.
-    if ((await cmd.exists(keys.cancelFlag(id)).catch(() => 0)) === 1) ac.abort('cancel');
+    if (announced?.[0]?.[1] === 1) ac.abort('cancel');
     try {
       outcome = ac.signal.aborted
         ? { kind: 'aborted' }
