@@ -75,14 +75,11 @@ describe('dashboard in headless Chromium', () => {
     await page.goto(`${stack.gw.url}/dashboard`);
 
     // Six uPlot charts, fed by the event stream about once a second.
-    await page.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 2, undefined, {
-      timeout: 15_000,
-    });
+    const samples = async () => Number((await page.locator('body').getAttribute('data-samples')) ?? 0);
+    await expect.poll(samples, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.uplot canvas').count()).toBe(6);
-    const before = Number(await page.evaluate(() => document.body.dataset.samples));
-    await page.waitForFunction((n) => Number(document.body.dataset.samples) >= n + 2, before, {
-      timeout: 15_000,
-    });
+    const before = await samples();
+    await expect.poll(samples, { timeout: 15_000 }).toBeGreaterThanOrEqual(before + 2);
     const rps = Number(await page.locator('#t-rps').textContent());
     expect(rps).toBeGreaterThan(0);
     await expect.poll(async () => page.locator('#upstreams tbody td.healthy').count()).toBe(1);
