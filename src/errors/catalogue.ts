@@ -23,6 +23,7 @@ export const ERRORS = {
   SUTAZAI_ERR_UPSTREAM_BUSY: { status: 503, type: 'api_error' },
   SUTAZAI_ERR_OVERLOADED: { status: 503, type: 'api_error' },
   SUTAZAI_ERR_SHUTTING_DOWN: { status: 503, type: 'api_error' },
+  SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE: { status: 503, type: 'api_error' },
   SUTAZAI_ERR_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 

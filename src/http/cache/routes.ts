@@ -40,7 +40,7 @@ export async function cacheRoutes(app: FastifyInstance, opts: CacheRoutesOptions
       return { ...r, pattern: pattern ?? null };
     } catch (err) {
       if (err instanceof CacheClearError) {
-        throw new GatewayError('SUTAZAI_ERR_UPSTREAM_UNAVAILABLE', err.message, {
+        throw new GatewayError('SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE', err.message, {
           cause: err,
           retryAfter: 5,
         });
