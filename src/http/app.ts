@@ -33,11 +33,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.raw.setHeader('x-request-id', req.id);
   });
+  // One access line per request: at warn for 5xx, at debug otherwise (so it costs nothing at info).
+  const debug = logger.isLevelEnabled('debug');
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
     if (status >= 500)
       req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
-    else req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
+    else if (debug)
+      req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
   });
 
   // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
