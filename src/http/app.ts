@@ -34,7 +34,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     reply.raw.setHeader('x-request-id', req.id);
   });
   // One access line per request: at warn for 5xx, at debug otherwise (so it costs nothing at info).
-  const debug = logger.isLevelEnabled('debug');
+  const debug = logger.level === 'debug' || logger.level === 'trace';
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode;
     if (status >= 500)
