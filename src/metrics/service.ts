@@ -154,10 +154,12 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
       })
     : undefined;
 
-  function selfReport(): ProcessReport {
+  /** This process's report; the window summaries are only computed for publishing. */
+  function selfReport(withWindows: boolean): ProcessReport {
     const s = system.snapshot();
     const w: ProcessReport['windows'] = {};
-    for (const sec of publishedWindows) w[String(sec)] = serializeSummary(windows.summary(sec));
+    if (withWindows)
+      for (const sec of publishedWindows) w[String(sec)] = serializeSummary(windows.summary(sec));
     return {
       v: 1,
       id: processId,
@@ -169,7 +171,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
       rss_bytes: s.memory.rssBytes,
       event_loop_lag_p99_ms: s.eventLoop.lagP99Ms,
       windows: w,
-      recent: recentToWire(windows.recent()),
+      recent: withWindows ? recentToWire(windows.recent()) : [],
     };
   }
 
@@ -198,7 +200,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   async function makeView(scope: 'auto' | 'process'): Promise<MetricsView> {
     const { others, error } = scope === 'process' ? {} : await readPeers();
     return buildView({
-      self: selfReport(),
+      self: selfReport(false),
       ...(others !== undefined ? { others } : {}),
       ...(error !== undefined ? { clusterError: error } : {}),
       windows,
@@ -242,7 +244,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
     timers.push(t);
   };
   every(config.alertIntervalMs, evaluateAlerts);
-  if (bus) every(opts.publishIntervalMs ?? 1000, () => bus.publish(selfReport()).catch(() => undefined));
+  if (bus) every(opts.publishIntervalMs ?? 1000, () => bus.publish(selfReport(true)).catch(() => undefined));
 
   const subscribers = new Set<(json: string) => void>();
   let ticker: NodeJS.Timeout | undefined;

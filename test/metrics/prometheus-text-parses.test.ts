@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../helpers/gateway.js';
 import { postJson } from '../helpers/http.js';
@@ -124,5 +126,19 @@ describe('GET /metrics', () => {
     }
     expect(sum(families, 'sutazai_http_errors_total', { code: 'SUTAZAI_ERR_INVALID_JSON' })).toBe(1);
     expect(sum(families, 'sutazai_llm_time_to_first_token_seconds_count', { surface: 'v1' })).toBe(2);
+  });
+
+  it('exports every metric the Grafana dashboard queries', async () => {
+    const file = path.join(import.meta.dirname, '../../docs/grafana/sutazai-dashboard.json');
+    const dash = JSON.parse(await readFile(file, 'utf8')) as {
+      panels: Array<{ targets?: Array<{ expr: string }> }>;
+    };
+    const exprs = dash.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    expect(exprs.length).toBeGreaterThan(20);
+    const names = new Set(exprs.flatMap((e) => e.match(/\b(sutazai|process|nodejs)_[a-z0-9_]+/g) ?? []));
+    for (const n of names) {
+      const family = n.replace(/_(bucket|sum|count)$/, '');
+      expect(families.has(family) || families.has(n), n).toBe(true);
+    }
   });
 });
