@@ -86,6 +86,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       models: () => catalog.snapshot(),
       sources: {
         cache: () => responseCache.stats(),
+        queue: () => tasks.service.stats(),
+        store: () => tasks.store.poolStats(),
       },
     });
     metrics = m;
