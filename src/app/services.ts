@@ -73,7 +73,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   checks.tasks = () => tasks.health();
   features.tasks = true;
   plugins.push({ name: 'tasks', plugin: tasks.plugin });
-  await tasks.start(); // consumers wait for the pipeline created below (see deferredPipeline)
   // [metrics] metrics registry, stage, routes
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
@@ -101,6 +100,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   }
 
   const pipeline = createPipeline({ router: catalog, stages });
+  // [tasks:start] consumers start once the pipeline they run exists
+  await tasks.start();
 
   return {
     config,
