@@ -34,6 +34,8 @@ describe('metrics follow known traffic (real gateway over the simulator)', () =>
     // The upstream fails this one.
     stack.sim.setFaults({ failNext: 1, failNextStatus: 500 });
     await chat({ message: 'this one fails' });
+    // A fresh probe, so the health figures below do not depend on the periodic one's timing.
+    await stack.gw.services.health.refresh();
   });
 
   afterAll(async () => {
