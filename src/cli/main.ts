@@ -58,7 +58,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // Usage mistakes (bad config or flags) get a message, not a stack trace.
     const usage = err instanceof ConfigError || (err instanceof Error && /CliError$/.test(err.name));
-    if (usage) process.stderr.write(`sutazai: ${(err).message}\n`);
+    if (usage) process.stderr.write(`sutazai: ${err.message}\n`);
     else process.stderr.write(`sutazai: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(2);
   },

@@ -81,7 +81,10 @@ export interface TaskService {
 }
 
 const queueUnavailable = (cause: unknown) =>
-  new GatewayError('SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE', 'task queue unavailable, retry later', { retryAfter: 5, cause });
+  new GatewayError('SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE', 'task queue unavailable, retry later', {
+    retryAfter: 5,
+    cause,
+  });
 
 export async function createTaskService(deps: TaskServiceDeps): Promise<TaskService> {
   const { config, logger, pipeline, store } = deps;
