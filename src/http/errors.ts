@@ -1,4 +1,4 @@
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors/catalogue.js';
 
@@ -68,4 +68,24 @@ export function errorHeaders(err: GatewayError): Record<string, string> {
   return err.retryAfter !== undefined
     ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) }
     : {};
+}
+
+/**
+ * A surface's Fastify error handler: normalise, log (5xx at error, 4xx at info), set the status and
+ * Retry-After, and send the body that surface's envelope makes. Also receives Fastify's own
+ * body-parsing errors, so those come out in the surface's envelope too.
+ */
+export function surfaceErrorHandler(
+  body: (err: GatewayError, req: FastifyRequest) => unknown,
+): (error: unknown, req: FastifyRequest, reply: FastifyReply) => void {
+  return (error, req, reply) => {
+    const err = toGatewayError(error);
+    if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
+    else req.log.info({ code: err.code, msg: err.message }, 'request rejected');
+    void reply
+      .code(err.status)
+      .headers(errorHeaders(err))
+      .type('application/json; charset=utf-8')
+      .send(body(err, req));
+  };
 }

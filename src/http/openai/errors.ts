@@ -1,6 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode, GatewayError } from '../../errors/catalogue.js';
-import { errorHeaders, toGatewayError } from '../errors.js';
+import { surfaceErrorHandler } from '../errors.js';
 
 /** The OpenAI surface's one error renderer: `{error:{message,type,param,code}}` (protocols.md C.7). */
 
@@ -27,13 +26,4 @@ export function openAIErrorBody(e: GatewayError): OpenAIErrorBody {
 }
 
 /** Fastify error handler for the OpenAI surface (also gets Fastify's own body-parsing errors). */
-export function openAIErrorHandler(error: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const err = toGatewayError(error);
-  if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
-  else req.log.info({ code: err.code, msg: err.message }, 'request rejected');
-  void reply
-    .code(err.status)
-    .headers(errorHeaders(err))
-    .type('application/json; charset=utf-8')
-    .send(openAIErrorBody(err));
-}
+export const openAIErrorHandler = surfaceErrorHandler(openAIErrorBody);
