@@ -37,4 +37,29 @@ describe('bench:report skeleton', () => {
     expect(md).toContain('| 5 users | 2 |');
     expect(md.match(/_Not run yet\._/g)).toHaveLength(BENCH_STEPS.length - 1);
   });
+
+  it("puts the gateway's own percentiles next to the load tester's for the same stage", () => {
+    const stats = sliceStats(
+      recordingOf([
+        [0, 12],
+        [10, 14],
+      ]),
+      0,
+      1000,
+    );
+    const report = {
+      stages: [
+        { name: 'gateway c=1', load: 1, unit: 'conns', fromS: 0, toS: 1, stats },
+        { name: 'direct c=1', load: 1, unit: 'conns', fromS: 1, toS: 2, stats },
+      ],
+      server: {
+        path: '/api/v1/metrics',
+        samples: [],
+        last: { traffic: { windows: { '10s': { p50_ms: 0.5, p95_ms: 1.25, p99_ms: 2 } } } },
+      },
+    } as unknown as Report;
+    const md = renderPerformanceMd(new Map([['spike', report]]), { cpus: 2 });
+    expect(md).toContain('stage gateway c=1');
+    expect(md).toContain('| gateway metrics API (server side) | 0.5 | 1.3 | 2.0 |');
+  });
 });
