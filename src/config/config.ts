@@ -105,13 +105,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${JSON.stringify(value)})`);
     }
   }
-  if (problems.length === 0) {
-    const cfg = raw as Raw;
-    const upstreams = parseUpstreams(cfg.upstreams, cfg, problems);
-    if (problems.length === 0) {
-      return deepFreeze({ ...cfg, upstreams });
-    }
-  }
+  // Upstream entries are checked even when other fields failed, so every problem is listed at once
+  // (when the list or OLLAMA_URL itself failed, that problem is already listed).
+  const cfg = raw as Raw;
+  const items = Array.isArray(raw.upstreams) ? cfg.upstreams : undefined;
+  const canCheck = items !== undefined && (items.length > 0 || typeof raw.ollamaUrl === 'string');
+  const upstreams = canCheck ? parseUpstreams(items, cfg, problems) : [];
+  if (problems.length === 0) return deepFreeze({ ...cfg, upstreams });
   throw new ConfigError(problems);
 }
 

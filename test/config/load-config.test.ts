@@ -54,6 +54,7 @@ describe('loadConfig', () => {
     expect(problems).toContain('SUTAZAI_PORT');
     expect(problems).toContain('SUTAZAI_TIMEOUT_MS');
     expect(problems).toContain('SUTAZAI_CACHE_MODE');
+    expect(problems).toContain('grpc=http://x');
   });
 
   it('rejects a bad upstream kind and a bad URL, naming them', () => {
