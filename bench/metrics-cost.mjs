@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad, sleep } from './lib/load.mjs';
-import { freePort, spawnNode, waitHttp } from './lib/procs.mjs';
+import { startGateway, startSim } from './lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist/cli/main.js');
@@ -38,44 +38,23 @@ const cli = values.cli
     ? [DIST]
     : ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
 
-async function startSim() {
-  const port = await freePort();
-  const p = spawnNode([
-    ...cli,
-    'sim',
-    '--port',
-    String(port),
-    '--models',
-    'tinyllama',
-    '--tps',
-    '0',
-    '--ttft-ms',
-    '0',
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/api/version`, 30_000);
-  return { url, stop: p.stop };
-}
-
-async function startGateway(upstream, metrics) {
-  const port = await freePort();
+async function startMetricsGateway(upstream, metrics) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-bench-'));
-  const env = {
-    SUTAZAI_LOG_LEVEL: 'warn',
-    SUTAZAI_METRICS: String(metrics),
-    SUTAZAI_DATA_DIR: dataDir,
-    SUTAZAI_TASK_CONCURRENCY: '0',
-    REDIS_URL: '',
-    DATABASE_URL: '',
-  };
-  const p = spawnNode([...cli, 'serve', '--port', String(port), '--upstream', upstream], env);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/`, 30_000);
+  const gw = await startGateway(
+    upstream,
+    {
+      SUTAZAI_METRICS: String(metrics),
+      SUTAZAI_DATA_DIR: dataDir,
+      SUTAZAI_TASK_CONCURRENCY: '0',
+      REDIS_URL: '',
+      DATABASE_URL: '',
+    },
+    { cli, readyMs: 30_000 },
+  );
   return {
-    url,
-    pid: p.child.pid,
+    ...gw,
     async stop() {
-      await p.stop();
+      await gw.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -120,12 +99,12 @@ const machine = {
   node: process.version,
   loadavgBefore: os.loadavg(),
 };
-const sim = await startSim();
+const sim = await startSim({ cli, readyMs: 30_000 });
 const runs = { on: [], off: [] };
 try {
   for (let r = 0; r < rounds; r++) {
     for (const side of r % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
-      const gw = await startGateway(`ollama=${sim.url}`, side === 'on');
+      const gw = await startMetricsGateway(`ollama=${sim.url}`, side === 'on');
       try {
         // Warm: the first request fills the cache; every measured request is an L1 hit.
         await (

@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { CLI, freePort, spawnNode, waitHttp } from './lib/procs.mjs';
+import { CLI, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -40,41 +40,6 @@ const surfaces = values.surface.split(',');
 const expectedGapMs = tps > 0 ? 1000 / tps : 0;
 const cliArgs = values['from-source'] ? ['--import', 'tsx', 'src/cli/main.ts'] : [CLI];
 const f = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-
-async function startSim() {
-  const port = await freePort();
-  const p = spawnNode([
-    ...cliArgs,
-    'sim',
-    '--port',
-    String(port),
-    '--models',
-    'tinyllama',
-    '--tps',
-    String(tps),
-    '--ttft-ms',
-    values['ttft-ms'],
-    '--parallel',
-    '1024',
-    '--max-queue',
-    '100000',
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/api/version`, 60_000);
-  return { url, stop: p.stop };
-}
-
-async function startGateway(upstream) {
-  const port = await freePort();
-  const p = spawnNode([...cliArgs, 'serve', '--port', String(port), '--upstream', upstream], {
-    SUTAZAI_LOG_LEVEL: 'warn',
-    // Every request must really stream from the upstream: no cache, no merging.
-    SUTAZAI_CACHE_MODE: 'off',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/api/v1/status`, 60_000);
-  return { url, stop: p.stop };
-}
 
 /** Path, body and token extractor for one wire protocol. */
 const PROTOCOLS = {
@@ -186,9 +151,14 @@ const machine = {
   node: process.version,
   loadavgBefore: os.loadavg(),
 };
-const sim = await startSim();
+const sim = await startSim({ cli: cliArgs, tps, ttftMs: values['ttft-ms'], readyMs: 60_000 });
 const upstreamUrl = values.upstream === 'openai' ? `${sim.url}/v1` : sim.url;
-const gw = await startGateway(`${values.upstream}=${upstreamUrl}`);
+// Every request must really stream from the upstream: no cache, no merging.
+const gw = await startGateway(
+  `${values.upstream}=${upstreamUrl}`,
+  { SUTAZAI_CACHE_MODE: 'off' },
+  { cli: cliArgs, readyMs: 60_000 },
+);
 const results = [];
 try {
   for (const surface of surfaces) {

@@ -49,19 +49,23 @@ export function spawnNode(args, env = {}) {
   };
 }
 
-export async function startSim(extra = []) {
+/**
+ * The simulator as a child process. `cli` is the command prefix (default: the built dist/ CLI;
+ * `['--import', 'tsx', 'src/cli/main.ts']` runs from source).
+ */
+export async function startSim({ cli = [CLI], tps = 0, ttftMs = 0, extra = [], readyMs = 15000 } = {}) {
   const port = await freePort();
   const p = spawnNode([
-    CLI,
+    ...cli,
     'sim',
     '--port',
     String(port),
     '--models',
     'tinyllama',
     '--tps',
-    '0',
+    String(tps),
     '--ttft-ms',
-    '0',
+    String(ttftMs),
     '--parallel',
     '1024',
     '--max-queue',
@@ -69,18 +73,19 @@ export async function startSim(extra = []) {
     ...extra,
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/api/version`);
+  await waitHttp(`${url}/api/version`, readyMs);
   return { url, stop: p.stop, pid: p.child.pid };
 }
 
-export async function startGateway(upstream, env = {}) {
+/** The gateway as a child process in front of `upstream` (`KIND=URL`), with extra env. */
+export async function startGateway(upstream, env = {}, { cli = [CLI], readyMs = 15000 } = {}) {
   const port = await freePort();
-  const p = spawnNode([CLI, 'serve', '--port', String(port), '--upstream', upstream], {
+  const p = spawnNode([...cli, 'serve', '--port', String(port), '--upstream', upstream], {
     SUTAZAI_LOG_LEVEL: 'warn',
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/`);
+  await waitHttp(`${url}/`, readyMs);
   return { url, stop: p.stop, pid: p.child.pid };
 }
 

@@ -3,7 +3,7 @@ import type { HealthMonitor } from '../app/health.js';
 import type { SystemSampler } from '../app/system.js';
 import type { CacheStatsReport } from '../cache/service.js';
 import type { StorePoolStats } from '../store/types.js';
-import type { QueueStatsLike } from './sources.js';
+import type { TaskStats } from '../queue/service.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { ActiveAlert } from './alerts.js';
 
@@ -13,7 +13,7 @@ export interface CollectorSources {
   health: HealthMonitor;
   adapters: readonly UpstreamAdapter[];
   cache(): CacheStatsReport | undefined;
-  queue(): QueueStatsLike | undefined;
+  queue(): TaskStats | undefined;
   store(): StorePoolStats | undefined;
   alerts(): readonly ActiveAlert[];
 }

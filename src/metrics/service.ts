@@ -24,7 +24,8 @@ import { createPromMetrics } from './prom.js';
 import { defaultRules, DEFAULT_RULE_SETTINGS, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
 import { quantile } from './sketch.js';
-import { createSources, type QueueStatsLike } from './sources.js';
+import { createSources } from './sources.js';
+import type { TaskStats } from '../queue/service.js';
 import { createMetricsStages, type RequestState } from './stage.js';
 import { VIEW_WINDOWS, type AlertsView, type MetricsView } from './view.js';
 import { createTrafficWindows, type TrafficWindows } from './windows.js';
@@ -33,7 +34,7 @@ import { createWebhook } from './webhook.js';
 /** Stats of other feature modules; each optional (absent = that section reads null). */
 export interface MetricsSources {
   cache?: () => Promise<CacheStatsReport>;
-  queue?: () => Promise<QueueStatsLike>;
+  queue?: () => Promise<TaskStats>;
   store?: () => StorePoolStats;
 }
 

@@ -1,25 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { CacheStatsReport } from '../cache/service.js';
+import type { TaskStats } from '../queue/service.js';
 import type { StorePoolStats } from '../store/types.js';
-
-/** The task queue figures metrics reads (structurally the queue's QueueStatsLike). */
-export interface QueueStatsLike {
-  engine: string;
-  workers: number;
-  depth: { high: number; normal: number; low: number };
-  delayed: number;
-  active: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  retried: number;
-  waitMs: { p50: number; p95: number };
-  runMs: { p50: number; p95: number };
-}
 
 export interface SourceFns {
   cache?: () => Promise<CacheStatsReport>;
-  queue?: () => Promise<QueueStatsLike>;
+  queue?: () => Promise<TaskStats>;
   store?: () => StorePoolStats;
 }
 
@@ -39,7 +25,7 @@ interface Polled<T> {
  */
 export function createSources(logger: FastifyBaseLogger) {
   const cache: Polled<CacheStatsReport> = {};
-  const queue: Polled<QueueStatsLike> = {};
+  const queue: Polled<TaskStats> = {};
   let storeFn: (() => StorePoolStats) | undefined;
   const timers: NodeJS.Timeout[] = [];
 
