@@ -65,8 +65,9 @@ export function createTieredCache(deps: TieredDeps): TieredCache {
     },
     set(key, answer, ttlMs) {
       const text = encodeAnswer(answer);
-      // L1 keeps the decoded form of exactly what L2 holds, so both tiers replay identically.
-      const stored = decodeAnswer(text);
+      // With L2, L1 keeps the decoded form of exactly what L2 holds, so both tiers replay
+      // identically; without L2 the answer itself is that form (no decode round trip).
+      const stored = l2 ? decodeAnswer(text) : answer;
       if (!stored) return Promise.resolve();
       const writes: Promise<void>[] = [];
       if (l1) writes.push(l1.set(key, { answer: stored, bytes: Buffer.byteLength(text, 'utf8') }, ttlMs));
