@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config/config.js';
 import { tasksRoutes } from '../http/tasks/routes.js';
@@ -19,26 +18,15 @@ export interface TaskFeature {
 }
 
 /**
- * A pipeline whose calls go to the one `get()` returns at call time, so the task service (and its
- * consumers) can be built before the pipeline, whose stages other features add, exists.
- * services.ts creates the pipeline after the [tasks] block: until then `get()` throws a
- * ReferenceError (temporal dead zone) and a consumer that already took a job waits for it here.
+ * A pipeline whose calls go to the one `get()` returns at call time, so the task service can be
+ * built before the pipeline (whose stages other features add) exists. Consumers are started only
+ * once it does (services.ts, `[tasks:start]`), so `get()` always has a pipeline to return.
  */
 export function deferredPipeline(get: () => Pipeline): Pipeline {
-  const current = async (): Promise<Pipeline> => {
-    for (;;) {
-      try {
-        return get();
-      } catch (err) {
-        if (!(err instanceof ReferenceError)) throw err;
-      }
-      await delay(5);
-    }
-  };
   return {
-    generate: async (req, ctx) => (await current()).generate(req, ctx),
-    embed: async (req, ctx) => (await current()).embed(req, ctx),
-    listModels: async () => (await current()).listModels(),
+    generate: (req, ctx) => get().generate(req, ctx),
+    embed: (req, ctx) => get().embed(req, ctx),
+    listModels: () => get().listModels(),
   };
 }
 
