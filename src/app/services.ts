@@ -100,8 +100,22 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   }
 
   const pipeline = createPipeline({ router: catalog, stages });
+  const closeAll = async () => {
+    for (const c of [...closers].reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.warn({ err }, 'error while closing a service');
+      }
+    }
+  };
   // [tasks:start] consumers start once the pipeline they run exists
-  await tasks.start();
+  try {
+    await tasks.start();
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 
   return {
     config,
@@ -114,24 +128,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {
-      const out: Record<string, DependencyStatus> = {};
-      for (const [name, check] of Object.entries(checks)) {
-        try {
-          out[name] = await check();
-        } catch (err) {
-          out[name] = { status: 'unhealthy', detail: (err as Error).message };
-        }
-      }
-      return out;
+      // Checks run side by side: /health waits for the slowest one, not for their sum.
+      const entries = await Promise.all(
+        Object.entries(checks).map(async ([name, check]): Promise<[string, DependencyStatus]> => {
+          try {
+            return [name, await check()];
+          } catch (err) {
+            return [name, { status: 'unhealthy', detail: (err as Error).message }];
+          }
+        }),
+      );
+      return Object.fromEntries(entries);
     },
-    async close() {
-      for (const c of closers.reverse()) {
-        try {
-          await c();
-        } catch (err) {
-          logger.warn({ err }, 'error while closing a service');
-        }
-      }
-    },
+    close: closeAll,
   };
 }
