@@ -2,6 +2,9 @@
 // Issue 2 benchmark: what the gateway adds on top of the upstream, and on top of bare node.
 //  (a) POST /api/v1/chat through the gateway → simulator, vs the same request sent directly to
 //      the simulator (POST /api/chat), at several concurrencies: added p50/p99, throughput ratio.
+//      A third side, the bare proxy (bench/lib/bare-proxy.mjs: node:http + one undici Pool, bytes
+//      passed through), sends the direct request through the thinnest possible Node proxy: the
+//      floor any Node gateway pays on this machine. "gw vs proxy" is what our features cost on top.
 //  (b) GET /health on the gateway vs a bare node:http server sending a same-size body, at 1000
 //      connections (all opened before measuring).
 // Usage: npm run build && node bench/overhead.mjs [--duration 5] [--conc 1,16,64,256] [--health-conns 1000]
@@ -9,7 +12,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
-import { startBare, startGateway, startSim } from './lib/procs.mjs';
+import { startBare, startBareProxy, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +38,7 @@ const machine = {
 const sim = await startSim();
 // Cache off: every gateway request really goes to the upstream.
 const gw = await startGateway(`ollama=${sim.url}`, { SUTAZAI_CACHE_MODE: 'off' });
+const proxy = await startBareProxy(sim.url);
 const message = 'Hello, how are you?';
 const direct = {
   model: 'tinyllama',
@@ -49,15 +53,19 @@ const checkGw = (t) => t.includes('"response":"');
 const chat = [];
 try {
   for (const c of concs) {
-    const runs = { direct: [], gateway: [] };
+    const runs = { direct: [], proxy: [], gateway: [] };
     for (let r = 0; r < rounds; r++) {
-      // Alternate the order each round so drift on a shared machine hits both sides.
-      const order = r % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+      // Rotate the order each round so drift on a shared machine hits every side.
+      const order = [
+        ['direct', 'proxy', 'gateway'],
+        ['gateway', 'direct', 'proxy'],
+        ['proxy', 'gateway', 'direct'],
+      ][r % 3];
       for (const side of order) {
         const res =
-          side === 'direct'
+          side !== 'gateway'
             ? await runLoad({
-                url: sim.url,
+                url: side === 'direct' ? sim.url : proxy.url,
                 method: 'POST',
                 path: '/api/chat',
                 body: direct,
@@ -81,20 +89,31 @@ try {
       }
     }
     const med = (arr, k) => arr.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(arr.length / 2)];
-    const d = { rps: med(runs.direct, 'rps'), p50: med(runs.direct, 'p50'), p99: med(runs.direct, 'p99') };
-    const g = { rps: med(runs.gateway, 'rps'), p50: med(runs.gateway, 'p50'), p99: med(runs.gateway, 'p99') };
+    const pick = (side) => ({
+      rps: med(runs[side], 'rps'),
+      p50: med(runs[side], 'p50'),
+      p99: med(runs[side], 'p99'),
+    });
+    const d = pick('direct');
+    const p = pick('proxy');
+    const g = pick('gateway');
     chat.push({
       concurrency: c,
       direct: d,
+      proxy: p,
       gateway: g,
       addedP50Ms: g.p50 - d.p50,
       addedP99Ms: g.p99 - d.p99,
+      proxyAddedP50Ms: p.p50 - d.p50,
+      proxyAddedP99Ms: p.p99 - d.p99,
       throughputRatio: g.rps / d.rps,
+      proxyThroughputRatio: p.rps / d.rps,
       runs,
     });
   }
 } finally {
   await gw.stop();
+  await proxy.stop();
 }
 
 // (b) /health vs bare node with a same-size body, at many connections.
@@ -141,11 +160,11 @@ console.log(
   `\nGateway overhead (POST /api/v1/chat → sim, cache off; medians of ${rounds} rounds × ${durationMs / 1000}s)`,
 );
 console.log(
-  'conc | direct rps | gateway rps | ratio | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99',
+  'conc | direct rps | proxy rps | gateway rps | gw ratio | direct p50 | proxy p50 | gw p50 | gw added p50 (proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added)',
 );
 for (const x of chat) {
   console.log(
-    `${x.concurrency} | ${f(x.direct.rps, 0)} | ${f(x.gateway.rps, 0)} | ${f(x.throughputRatio)} | ${f(x.direct.p50, 3)} | ${f(x.gateway.p50, 3)} | ${f(x.addedP50Ms, 3)} | ${f(x.direct.p99, 3)} | ${f(x.gateway.p99, 3)} | ${f(x.addedP99Ms, 3)}`,
+    `${x.concurrency} | ${f(x.direct.rps, 0)} | ${f(x.proxy.rps, 0)} | ${f(x.gateway.rps, 0)} | ${f(x.throughputRatio)} | ${f(x.direct.p50, 3)} | ${f(x.proxy.p50, 3)} | ${f(x.gateway.p50, 3)} | ${f(x.addedP50Ms, 3)} (${f(x.proxyAddedP50Ms, 3)}) | ${f(x.direct.p99, 3)} | ${f(x.proxy.p99, 3)} | ${f(x.gateway.p99, 3)} | ${f(x.addedP99Ms, 3)} (${f(x.proxyAddedP99Ms, 3)})`,
   );
 }
 console.log(

@@ -27,6 +27,7 @@ export async function runLoad({
   let errors = 0;
   let non2xx = 0;
   let count = 0;
+  let completed = 0;
 
   async function one() {
     const t0 = process.hrtime.bigint();
@@ -34,6 +35,7 @@ export async function runLoad({
       const res = await pool.request({ method, path, headers: reqHeaders, body: payload });
       const text = await res.body.text();
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      completed++;
       if (res.statusCode >= 300) non2xx++;
       else if (check && !check(text)) errors++;
       if (recording) {
@@ -70,6 +72,8 @@ export async function runLoad({
     connected: pool.stats.connected,
     connectMs,
     requests: count,
+    /** Every response received, warm-up included (for per-request CPU over a whole profile). */
+    completed,
     rps: count / elapsed,
     p50: pct(samples, 50),
     p90: pct(samples, 90),

@@ -104,3 +104,13 @@ export async function startBare(body) {
   await waitHttp(url);
   return { url, stop: p.stop, pid: p.child.pid };
 }
+
+/** A pass-through Node proxy in front of `upstream` (bench/lib/bare-proxy.mjs): the floor for any Node proxy. */
+export async function startBareProxy(upstream) {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./bare-proxy.mjs', import.meta.url));
+  const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/version`);
+  return { url, stop: p.stop, pid: p.child.pid };
+}

@@ -27,7 +27,10 @@ export async function streamOllama(
   result: GenerationResult,
   lines: LineSource,
 ): Promise<void> {
-  const out = openRawStream(reply, 'application/x-ndjson', { 'x-sutazai-cache': result.cache });
+  const out = openRawStream(reply, 'application/x-ndjson', {
+    headers: { 'x-sutazai-cache': result.cache },
+    flushHeaders: false,
+  });
   try {
     for await (const chunk of result.chunks) {
       if (out.closed) break;

@@ -31,7 +31,10 @@ export async function streamOpenAI<T>(
   result: GenerationResult,
   frames: FrameSource<T>,
 ): Promise<void> {
-  const out = openRawStream(reply, 'text/event-stream; charset=utf-8', { 'x-sutazai-cache': result.cache });
+  const out = openRawStream(reply, 'text/event-stream; charset=utf-8', {
+    headers: { 'x-sutazai-cache': result.cache },
+    flushHeaders: false,
+  });
   try {
     if (frames.start.length > 0) await out.write(sseData(frames.start));
     for await (const chunk of result.chunks) {

@@ -60,9 +60,12 @@ export async function v1ChatRoutes(app: FastifyInstance, deps: V1ChatDeps) {
     // Errors before the first token are thrown here and rendered with a proper status.
     const result = await pipeline.generate(r, ctx);
     const out = openRawStream(reply, 'text/event-stream; charset=utf-8', {
-      'x-request-id': req.id,
-      'x-sutazai-cache': result.cache,
-      'x-sutazai-upstream': result.upstream,
+      headers: {
+        'x-request-id': req.id,
+        'x-sutazai-cache': result.cache,
+        'x-sutazai-upstream': result.upstream,
+      },
+      flushHeaders: false,
     });
     const cached = isHit(result.cache);
     try {

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Where does the gateway spend its CPU? Starts the simulator and a gateway under `--cpu-prof`,
+// drives one scenario at a fixed concurrency, stops the gateway (which writes the profile) and
+// prints the gateway's CPU per request, the top functions by self time and the time per module
+// (self time summed by file, node internals grouped).
+// Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|health]
+//        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
+//        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './lib/load.mjs';
+import { CLI, freePort, spawnNode, startSim, waitHttp } from './lib/procs.mjs';
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'chat' },
+    conc: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '10' },
+    tps: { type: 'string', default: '0' },
+    surface: { type: 'string', default: 'v1' },
+    top: { type: 'string', default: '25' },
+    env: { type: 'string', multiple: true, default: [] },
+  },
+});
+
+const REQUESTS = {
+  v1: (stream) => ({
+    path: stream ? '/api/v1/chat/stream' : '/api/v1/chat',
+    body: { message: 'tell me something', use_cache: false },
+  }),
+  ollama: (stream) => ({
+    path: '/api/chat',
+    body: { model: 'tinyllama', messages: [{ role: 'user', content: 'tell me something' }], stream },
+  }),
+  openai: (stream) => ({
+    path: '/v1/chat/completions',
+    body: { model: 'tinyllama', messages: [{ role: 'user', content: 'tell me something' }], stream },
+  }),
+};
+
+const scenario = values.scenario;
+const env = Object.fromEntries(
+  values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const cacheMode = scenario === 'cached' ? 'memory' : 'off';
+const sim = await startSim({ tps: Number(values.tps), extra: ['--seed', '1'] });
+const dir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-prof-'));
+const port = await freePort();
+const gw = spawnNode(
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    CLI,
+    'serve',
+    '--port',
+    String(port),
+    '--upstream',
+    `ollama=${sim.url}`,
+  ],
+  {
+    SUTAZAI_LOG_LEVEL: 'warn',
+    SUTAZAI_CACHE_MODE: cacheMode,
+    ...env,
+  },
+);
+const url = `http://127.0.0.1:${port}`;
+await waitHttp(`${url}/`);
+
+let req;
+if (scenario === 'health') req = { method: 'GET', path: '/health' };
+else {
+  const r = REQUESTS[values.surface](scenario === 'stream');
+  const body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;
+  req = { method: 'POST', path: r.path, body };
+}
+const result = await runLoad({
+  url,
+  ...req,
+  connections: Number(values.conc),
+  durationMs: Number(values.seconds) * 1000,
+});
+await gw.stop();
+await sim.stop();
+
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+const prof = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const dt = new Map();
+for (let i = 0; i < prof.samples.length; i++) {
+  dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+}
+const totalUs = [...dt.values()].reduce((a, b) => a + b, 0);
+const idleUs = [...byId.values()]
+  .filter((n) => n.callFrame.functionName === '(idle)')
+  .reduce((a, n) => a + (dt.get(n.id) ?? 0), 0);
+const busyUs = totalUs - idleUs;
+const self = new Map();
+const modules = new Map();
+const cwd = process.cwd();
+for (const n of byId.values()) {
+  const us = dt.get(n.id) ?? 0;
+  if (!us || n.callFrame.functionName === '(idle)') continue;
+  const u = n.callFrame.url.replace('file://', '').replace(cwd + '/', '');
+  const mod =
+    u === ''
+      ? `(${n.callFrame.functionName || 'native'})`
+      : u.startsWith('node:')
+        ? u.split('/')[0] + '/' + (u.split('/')[1] ?? '')
+        : u.replace(/node_modules\/([^/]+)\/.*/, 'node_modules/$1');
+  modules.set(mod, (modules.get(mod) ?? 0) + us);
+  const key = `${n.callFrame.functionName || '(anonymous)'} ${u}:${n.callFrame.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + us);
+}
+const perReq = (us) => (result.completed ? us / result.completed : 0);
+const top = Number(values.top);
+console.log(
+  `scenario ${scenario} surface ${values.surface} conc ${values.conc}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, errors ${result.errors + result.non2xx}`,
+);
+console.log(
+  `gateway busy ${(busyUs / 1e6).toFixed(2)} s of ${(totalUs / 1e6).toFixed(2)} s profiled; ~${perReq(busyUs).toFixed(0)} µs CPU per request (over the whole profile, warm-up included)`,
+);
+console.log('\nself time by module (µs per request):');
+for (const [m, us] of [...modules].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${perReq(us).toFixed(1).padStart(7)}  ${m}`);
+console.log('\ntop functions by self time (µs per request):');
+for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${perReq(us).toFixed(1).padStart(7)}  ${k}`);
+console.log(`\nprofile: ${path.join(dir, file)}`);
