@@ -3,7 +3,7 @@
 // drives one scenario at a fixed concurrency, stops the gateway (which writes the profile) and
 // prints the gateway's CPU per request, the top functions by self time and the time per module
 // (self time summed by file, node internals grouped).
-// Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|health]
+// Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|get] [--path /health]
 //        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
 //        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     surface: { type: 'string', default: 'v1' },
     top: { type: 'string', default: '25' },
     env: { type: 'string', multiple: true, default: [] },
+    path: { type: 'string', default: '/health' },
   },
 });
 
@@ -44,7 +45,7 @@ const scenario = values.scenario;
 const env = Object.fromEntries(
   values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
-const cacheMode = scenario === 'cached' ? 'memory' : 'off';
+const cacheMode = scenario === 'cached' ? 'all' : 'off';
 const sim = await startSim({ tps: Number(values.tps), extra: ['--seed', '1'] });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-prof-'));
 const port = await freePort();
@@ -69,7 +70,7 @@ const url = `http://127.0.0.1:${port}`;
 await waitHttp(`${url}/`);
 
 let req;
-if (scenario === 'health') req = { method: 'GET', path: '/health' };
+if (scenario === 'get') req = { method: 'GET', path: values.path };
 else {
   const r = REQUESTS[values.surface](scenario === 'stream');
   const body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;

@@ -10,7 +10,8 @@
 //     p50/p99 with the workers busy but not behind a backlog.
 // Needs Redis and PostgreSQL (REDIS_URL / DATABASE_URL, defaulting to the local test servers).
 // Usage: npm run build && node bench/tasks.mjs [--tasks 10000] [--workers 1,2,4] [--concurrency 16]
-//        [--submitters 16] [--paced-load 0.5] [--paced-s 10] [--out bench/results/tasks.json]
+//        [--submitters 16] [--paced-load 0.5] [--paced-s 10] [--worker-nice N (default: the
+//        worker's own default, SUTAZAI_WORKER_NICE=10)] [--out bench/results/tasks.json]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     submitters: { type: 'string', default: '16' },
     'paced-load': { type: 'string', default: '0.5' },
     'paced-s': { type: 'string', default: '10' },
+    'worker-nice': { type: 'string', default: '' },
     out: { type: 'string', default: 'bench/results/tasks.json' },
   },
 });
@@ -57,7 +59,13 @@ const f = (n, d = 1) => Number(n).toFixed(d);
 
 async function startWorker(upstream) {
   const child = spawn(process.execPath, [CLI, 'worker', '--upstream', upstream], {
-    env: { ...process.env, ...env, SUTAZAI_LOG_LEVEL: 'info', SUTAZAI_TASK_CONCURRENCY: String(CONCURRENCY) },
+    env: {
+      ...process.env,
+      ...env,
+      SUTAZAI_LOG_LEVEL: 'info',
+      SUTAZAI_TASK_CONCURRENCY: String(CONCURRENCY),
+      ...(values['worker-nice'] !== '' ? { SUTAZAI_WORKER_NICE: values['worker-nice'] } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

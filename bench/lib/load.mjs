@@ -17,6 +17,8 @@ export async function runLoad({
   durationMs,
   warmupMs = 1000,
   check,
+  /** Called right when the measured window opens and closes (e.g. to read a process's CPU time). */
+  onWindow = { open() {}, close() {} },
 }) {
   const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const reqHeaders = body ? { 'content-type': 'application/json', ...headers } : headers;
@@ -57,10 +59,12 @@ export async function runLoad({
   const connectMs = Date.now() - connectStart;
   await sleep(warmupMs);
   const cpu0 = process.cpuUsage();
+  onWindow.open();
   const t0 = process.hrtime.bigint();
   recording = true;
   await sleep(durationMs);
   recording = false;
+  onWindow.close();
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   stop = true;

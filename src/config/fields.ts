@@ -188,6 +188,12 @@ export const FIELDS = {
     schema: int(0, 1000).default(5),
     doc: 'Background task workers in this process (0 = accept tasks only).',
   },
+  workerNice: {
+    env: 'SUTAZAI_WORKER_NICE',
+    flag: 'worker-nice',
+    schema: int(-20, 19).default(10),
+    doc: 'CPU priority (nice, -20..19) a `sutazai worker` process gives itself: above 0, gateways on the same machine answer first while workers are busy; 0 = unchanged. Going below the current value needs privileges.',
+  },
   taskAttempts: {
     env: 'SUTAZAI_TASK_ATTEMPTS',
     flag: 'task-attempts',

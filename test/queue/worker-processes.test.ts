@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerArgs } from './fixtures/worker-process.js';
 import { spawnTs, startCallbackSink, stop, type Child } from './processes.js';
@@ -74,6 +75,7 @@ describe('task workers in separate processes (BullMQ)', { timeout: 90_000 }, () 
       SUTAZAI_SHUTDOWN_GRACE_MS: String(shutdownGraceMs),
       SUTAZAI_CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${port}`,
       SUTAZAI_LOG_LEVEL: 'info',
+      SUTAZAI_WORKER_NICE: '7',
     });
     children.push(child);
     return child;
@@ -112,6 +114,8 @@ describe('task workers in separate processes (BullMQ)', { timeout: 90_000 }, () 
   it('SIGTERM lets in-flight jobs finish, leaves the rest queued; none lost (sutazai worker CLI)', async () => {
     const { rig: r, sink: s } = await setup(50);
     const w1 = await cliWorker(r, s.port, 3, 20_000);
+    // The worker lowered its own CPU priority (SUTAZAI_WORKER_NICE) so co-located gateways answer first.
+    expect(os.getPriority(w1.proc.pid)).toBe(7);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await submit(r, s.port, `job-${i}`, 40)).task_id);
     await until(() => r.sim.stats().active === 3);

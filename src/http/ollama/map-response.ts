@@ -82,6 +82,18 @@ export interface GenerateLine {
 export type ChatDone = ChatLine & OllamaMetrics & { done: true; done_reason: DoneReason };
 export type GenerateDone = GenerateLine & OllamaMetrics & { done: true; done_reason: DoneReason };
 
+let isoMs = 0;
+let iso = '';
+/** The current time as RFC 3339, formatted at most once per millisecond (every streamed line carries one). */
+export function createdAtNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
 export interface LineMeta {
   model: string;
   /** RFC 3339 timestamp for `created_at`. */

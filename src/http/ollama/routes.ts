@@ -20,6 +20,7 @@ import {
   chatBody,
   chatDoneLine,
   chatLine,
+  createdAtNow,
   embedBody,
   embeddingsBody,
   generateBody,
@@ -73,7 +74,7 @@ function stopwatch(): { firstChunk: () => void; measured: () => Measured } {
 }
 
 function lineSource(kind: GenerationRequest['kind'], model: string, measured: () => Measured): LineSource {
-  const lm = (): LineMeta => ({ model, createdAt: new Date().toISOString() });
+  const lm = (): LineMeta => ({ model, createdAt: createdAtNow() });
   let toolIndex = 0;
   let done = false;
   const doneLine = (d: Done) =>
@@ -104,7 +105,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
 
   async function generation(req: FastifyRequest, reply: FastifyReply, request: GenerationRequest) {
     const clock = stopwatch();
-    const lm = (): LineMeta => ({ model: request.model, createdAt: new Date().toISOString() });
+    const lm = (): LineMeta => ({ model: request.model, createdAt: createdAtNow() });
     const load = loadOnlyReason(request);
     if (load) {
       // Nothing to generate: confirm the model exists, as Ollama's load does, without upstream work.
