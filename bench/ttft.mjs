@@ -4,6 +4,8 @@
 //  - Same protocol on both sides, so the difference is the gateway: Ollama /api/chat (gateway
 //    Ollama surface vs sim) and OpenAI /v1/chat/completions (gateway OpenAI surface vs sim /v1).
 //  - TTFT = request start → arrival of the first chunk carrying content.
+//  - A third side, the bare proxy (bench/lib/bare-proxy.mjs: node:http + one undici Pool, bytes
+//    streamed through untouched), is the floor any Node proxy pays on this machine.
 //  - Batching check: every content token's arrival time is recorded per socket read. With the sim
 //    at --tps T, tokens are ~1000/T ms apart; a gateway that buffers would deliver several tokens in
 //    one read (gap ≈ 0). We report the median inter-token gap and the share of gaps under
@@ -15,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { CLI, startGateway, startSim } from './lib/procs.mjs';
+import { CLI, startBareProxy, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -159,18 +161,24 @@ const gw = await startGateway(
   { SUTAZAI_CACHE_MODE: 'off' },
   { cli: cliArgs, readyMs: 60_000 },
 );
+const proxy = await startBareProxy(sim.url);
+const urls = { direct: sim.url, proxy: proxy.url, gateway: gw.url };
 const results = [];
 try {
   for (const surface of surfaces) {
     const proto = PROTOCOLS[surface];
     for (const c of concs) {
       const total = Math.max(perConcRequests, c * 3);
-      const runs = { direct: [], gateway: [] };
+      const runs = { direct: [], proxy: [], gateway: [] };
       for (let r = 0; r < rounds; r++) {
-        // Alternate the order so drift on a shared machine hits both sides.
-        const order = r % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+        // Rotate the order so drift on a shared machine hits every side.
+        const order = [
+          ['direct', 'proxy', 'gateway'],
+          ['gateway', 'direct', 'proxy'],
+          ['proxy', 'gateway', 'direct'],
+        ][r % 3];
         for (const side of order) {
-          const res = await measure(side === 'direct' ? sim.url : gw.url, proto, c, total, c);
+          const res = await measure(urls[side], proto, c, total, c);
           runs[side].push(res);
           process.stderr.write(
             `${surface} c=${c} ${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
@@ -186,21 +194,26 @@ try {
         batchedShare: med(side, 'batchedShare'),
       });
       const d = pick('direct');
+      const p = pick('proxy');
       const g = pick('gateway');
       results.push({
         surface,
         concurrency: c,
         requests: total,
         direct: d,
+        proxy: p,
         gateway: g,
         addedTtftP50Ms: g.ttftP50 - d.ttftP50,
         addedTtftP99Ms: g.ttftP99 - d.ttftP99,
+        proxyAddedTtftP50Ms: p.ttftP50 - d.ttftP50,
+        proxyAddedTtftP99Ms: p.ttftP99 - d.ttftP99,
         runs,
       });
     }
   }
 } finally {
   await gw.stop();
+  await proxy.stop();
   await sim.stop();
 }
 machine.loadavgAfter = os.loadavg();
@@ -223,11 +236,11 @@ console.log(
   `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds)`,
 );
 console.log(
-  'surface | conc | direct p50 | gw p50 | added p50 | direct p99 | gw p99 | added p99 | gap p50 direct/gw | batched direct/gw',
+  'surface | conc | direct p50 | proxy p50 | gw p50 | gw added p50 (proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',
 );
 for (const x of results) {
   console.log(
-    `${x.surface} | ${x.concurrency} | ${f(x.direct.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} | ${f(x.direct.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
+    `${x.surface} | ${x.concurrency} | ${f(x.direct.ttftP50)} | ${f(x.proxy.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} (${f(x.proxyAddedTtftP50Ms)}) | ${f(x.direct.ttftP99)} | ${f(x.proxy.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} (${f(x.proxyAddedTtftP99Ms)}) | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
   );
 }
 console.log(

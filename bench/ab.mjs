@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Before/after: the same load against two builds of the gateway side by side (one measured at a
+// time, order alternating each round), e.g. this checkout's dist/ vs a worktree of an older commit:
+//   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
+//   (cd /tmp/base && npx tsc -p tsconfig.build.json)
+//   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 6] [--duration 4]
+// Non-streaming POST /api/v1/chat, cache off, against a zero-latency simulator.
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './lib/load.mjs';
+import { CLI, startGateway, startSim } from './lib/procs.mjs';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    conc: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '6' },
+    duration: { type: 'string', default: '4' },
+  },
+});
+if (!values.base) throw new Error('--base PATH/TO/dist/cli/main.js is required');
+const loadBefore = os.loadavg();
+const sim = await startSim();
+const env = { SUTAZAI_CACHE_MODE: 'off' };
+const gws = {
+  base: await startGateway(`ollama=${sim.url}`, env, { cli: [path.resolve(values.base)] }),
+  this: await startGateway(`ollama=${sim.url}`, env, { cli: [CLI] }),
+};
+const runs = { base: [], this: [] };
+try {
+  for (let r = 0; r < Number(values.rounds); r++) {
+    for (const side of r % 2 ? ['base', 'this'] : ['this', 'base']) {
+      const x = await runLoad({
+        url: gws[side].url,
+        method: 'POST',
+        path: '/api/v1/chat',
+        body: { message: 'Hello, how are you?' },
+        connections: Number(values.conc),
+        durationMs: Number(values.duration) * 1000,
+      });
+      runs[side].push(x);
+      process.stderr.write(
+        `${side}: ${x.rps.toFixed(0)} rps p50 ${x.p50.toFixed(3)} p99 ${x.p99.toFixed(3)} ms\n`,
+      );
+    }
+  }
+} finally {
+  for (const g of Object.values(gws)) await g.stop();
+  await sim.stop();
+}
+const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const row = (s) => ({
+  rps: med(runs[s].map((x) => x.rps)),
+  p50: med(runs[s].map((x) => x.p50)),
+  p99: med(runs[s].map((x) => x.p99)),
+});
+const b = row('base');
+const t = row('this');
+console.log(`conc ${values.conc}, medians of ${values.rounds} rounds × ${values.duration}s`);
+console.log(`base: ${b.rps.toFixed(0)} rps p50 ${b.p50.toFixed(3)} p99 ${b.p99.toFixed(3)} ms`);
+console.log(
+  `this: ${t.rps.toFixed(0)} rps p50 ${t.p50.toFixed(3)} p99 ${t.p99.toFixed(3)} ms (throughput ×${(t.rps / b.rps).toFixed(3)})`,
+);
+console.log(
+  `load avg before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
