@@ -11,7 +11,7 @@
 // Needs Redis and PostgreSQL (REDIS_URL / DATABASE_URL, defaulting to the local test servers).
 // Usage: npm run build && node bench/tasks.mjs [--tasks 10000] [--workers 1,2,4] [--concurrency 16]
 //        [--submitters 16] [--paced-load 0.5] [--paced-s 10] [--worker-nice N (default: the
-//        worker's own default, SUTAZAI_WORKER_NICE=10)] [--out bench/results/tasks.json]
+//        worker's own default, SUTAZAI_WORKER_NICE=19)] [--out bench/results/tasks.json]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';

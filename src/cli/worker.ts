@@ -23,8 +23,10 @@ export async function runWorkerCli(argv: string[]): Promise<void> {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const logger = createLogger(config);
-  // Background work yields the CPU to interactive requests: with workers on the gateway's machine,
-  // POST /api/v1/tasks p99 went from ~19 ms to ~9 ms at nice 10 (bench/tasks.mjs, 2 workers).
+  // Background work yields the CPU to interactive requests. Workers beside a gateway on 2 cores
+  // (bench/tasks.mjs): POST /api/v1/tasks p99 19 ms at nice 0 → 9 ms at nice 10 (2 workers);
+  // 16 ms at nice 10 → 10 ms at nice 19 (4 workers), for ~6 % less task throughput. On a machine
+  // of their own, workers lose nothing: niceness only matters when something else wants the CPU.
   try {
     if (os.getPriority() !== config.workerNice) os.setPriority(config.workerNice);
   } catch (err) {

@@ -191,7 +191,7 @@ export const FIELDS = {
   workerNice: {
     env: 'SUTAZAI_WORKER_NICE',
     flag: 'worker-nice',
-    schema: int(-20, 19).default(10),
+    schema: int(-20, 19).default(19),
     doc: 'CPU priority (nice, -20..19) a `sutazai worker` process gives itself: above 0, gateways on the same machine answer first while workers are busy; 0 = unchanged. Going below the current value needs privileges.',
   },
   taskAttempts: {
