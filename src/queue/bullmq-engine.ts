@@ -61,13 +61,29 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
     queue = new Queue<JobData, unknown, string>(queueName, { connection: cmd, prefix: opts.prefix });
     queue.on('error', (err) => logger.debug({ err }, 'task queue error'));
     await queue.waitUntilReady();
-    await sub.subscribe(keys.events, keys.cancel);
+    await sub.subscribe(keys.cancel);
   } catch (err) {
     cmd.disconnect();
     sub.disconnect();
     throw err;
   }
   const q = queue;
+
+  // Status events are a channel every worker publishes to for every job (~3 a task): a gateway that
+  // nobody watches (no SSE client, a shared store) would parse thousands a second for nothing, on
+  // the event loop that answers submissions. So the events channel is subscribed only while there
+  // are listeners. A watcher that registers just before the subscription is active may miss an
+  // event in that window; watch.ts re-reads the state every 2 s, which bounds the delay.
+  let eventsWanted = false;
+  const syncEventsSubscription = () => {
+    const want = listeners.size > 0;
+    if (want === eventsWanted) return;
+    eventsWanted = want;
+    // One connection, commands in order: the last (un)subscribe sent is the state Redis ends in.
+    (want ? sub.subscribe(keys.events) : sub.unsubscribe(keys.events)).catch((err: unknown) =>
+      logger.debug({ err }, 'could not change the task events subscription'),
+    );
+  };
 
   sub.on('message', (channel: string, message: string) => {
     if (channel === keys.cancel) {
@@ -153,7 +169,11 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
     },
     onEvent(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      syncEventsSubscription();
+      return () => {
+        listeners.delete(listener);
+        syncEventsSubscription();
+      };
     },
     async counts() {
       const [perPriority, counts, stats, wait, run] = await Promise.all([
