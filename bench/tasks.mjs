@@ -199,7 +199,17 @@ async function runOne(gwUrl, simUrl, workerCount) {
     // 2. Paced: open-loop at half that throughput, so latency is not just queueing behind a backlog.
     const rate = Math.max(1, Math.round(throughput * PACED_LOAD));
     const pacedN = Math.max(50, Math.round(rate * PACED_S));
-    const paced = await submitPaced(pool, pacedN, rate, `paced-${workerCount}`);
+    // The gateway's own event-loop delay, sampled once a second (GET /api/v1/status reports the last
+    // second's p99 and max): tells a stalled gateway loop apart from a slow Redis in the submit tail.
+    const loop = [];
+    const sampler = setInterval(() => {
+      json(pool, 'GET', '/api/v1/status')
+        .then((st) => loop.push(st.event_loop))
+        .catch(() => {});
+    }, 1000);
+    const paced = await submitPaced(pool, pacedN, rate, `paced-${workerCount}`).finally(() =>
+      clearInterval(sampler),
+    );
     await drained(pool);
     const pacedRec = await records(pool, paced.ids);
 
@@ -222,6 +232,11 @@ async function runOne(gwUrl, simUrl, workerCount) {
         notCompleted: pacedRec.notCompleted,
         e2eMs: summary(pacedRec.e2e),
         submitMs: summary(paced.ms.sort((a, b) => a - b)),
+        gatewayLoopLagMs: {
+          worstSecondP99: Math.max(0, ...loop.map((l) => l.lag_p99_ms)),
+          max: Math.max(0, ...loop.map((l) => l.lag_max_ms ?? 0)),
+          seconds: loop.length,
+        },
       },
     };
   } finally {
@@ -247,7 +262,7 @@ try {
     const b = r.paced;
     console.log(
       `workers=${n}: saturation ${f(a.throughputPerS)} tasks/s, submit p99 ${f(a.submitMs.p99, 2)} ms (${a.completed}/${a.tasks}); ` +
-        `paced ${b.ratePerS}/s: e2e p50 ${f(b.e2eMs.p50, 0)} ms p99 ${f(b.e2eMs.p99, 0)} ms, submit p50 ${f(b.submitMs.p50, 2)} p99 ${f(b.submitMs.p99, 2)} ms`,
+        `paced ${b.ratePerS}/s: e2e p50 ${f(b.e2eMs.p50, 0)} ms p99 ${f(b.e2eMs.p99, 0)} ms, submit p50 ${f(b.submitMs.p50, 2)} p99 ${f(b.submitMs.p99, 2)} ms; gateway loop lag worst-second p99 ${f(b.gatewayLoopLagMs.worstSecondP99, 1)} max ${f(b.gatewayLoopLagMs.max, 1)} ms`,
     );
   }
 } finally {

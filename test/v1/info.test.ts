@@ -75,6 +75,10 @@ describe('info routes', () => {
     expect(typeof r.json.cpu_percent).toBe('number');
     expect(typeof r.json.memory_percent).toBe('number');
     expect(typeof r.json.uptime_s).toBe('number');
+    // Event-loop delay of the last sampled second: p99 and the worst single delay.
+    const loop = r.json.event_loop as { lag_p99_ms: number; lag_max_ms: number; utilization: number };
+    expect(loop.lag_max_ms).toBeGreaterThanOrEqual(loop.lag_p99_ms);
+    expect(loop.utilization).toBeGreaterThanOrEqual(0);
   });
 
   it('GET /api/v1/settings shows effective config without secrets', async () => {

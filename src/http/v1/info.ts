@@ -92,7 +92,11 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
       host_cpu_percent: s.hostCpuPercent,
       memory_percent: s.memory.percent,
       memory: { rss_bytes: s.memory.rssBytes, heap_used_bytes: s.memory.heapUsedBytes },
-      event_loop: { lag_p99_ms: s.eventLoop.lagP99Ms, utilization: s.eventLoop.utilization },
+      event_loop: {
+        lag_p99_ms: s.eventLoop.lagP99Ms,
+        lag_max_ms: s.eventLoop.lagMaxMs,
+        utilization: s.eventLoop.utilization,
+      },
       load_average: s.loadAverage,
       cores: s.cores,
     };
