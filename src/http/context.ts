@@ -5,22 +5,34 @@ import type { Caller } from '../pipeline/types.js';
 /**
  * Build the pipeline context for one HTTP request. Its signal aborts when the client goes away
  * before the response has been fully written, which cancels the upstream request.
+ *
+ * The AbortController is made on first use of `signal`: a cache hit never reads it, and creating
+ * one cost ~5 µs of a ~110 µs cached request in profiles. A signal first read after the client
+ * left comes back already aborted.
  */
 export function requestContext(
   req: FastifyRequest,
   reply: FastifyReply,
   surface: Caller['surface'],
 ): RequestContext {
-  const ac = new AbortController();
   const res = reply.raw;
-  const onClose = () => {
-    if (!res.writableFinished) ac.abort(new Error('client disconnected'));
-  };
-  res.once('close', onClose);
+  let ac: AbortController | undefined;
+  let gone = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    gone = true;
+    ac?.abort(new Error('client disconnected'));
+  });
   const cc = req.headers['cache-control'];
   return {
     caller: { requestId: req.id, surface },
-    signal: ac.signal,
+    get signal() {
+      if (ac === undefined) {
+        ac = new AbortController();
+        if (gone) ac.abort(new Error('client disconnected'));
+      }
+      return ac.signal;
+    },
     ...(cc !== undefined ? { cacheControl: cc } : {}),
   };
 }
