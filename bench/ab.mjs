@@ -4,7 +4,8 @@
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   (cd /tmp/base && npx tsc -p tsconfig.build.json)
 //   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 6] [--duration 4]
-// Non-streaming POST /api/v1/chat, cache off, against a zero-latency simulator.
+// Non-streaming POST /api/v1/chat against a zero-latency simulator: cache off, or with --cached
+// every measured request an L1 cache hit.
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,12 +18,13 @@ const { values } = parseArgs({
     conc: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '6' },
     duration: { type: 'string', default: '4' },
+    cached: { type: 'boolean', default: false },
   },
 });
 if (!values.base) throw new Error('--base PATH/TO/dist/cli/main.js is required');
 const loadBefore = os.loadavg();
 const sim = await startSim();
-const env = { SUTAZAI_CACHE_MODE: 'off' };
+const env = { SUTAZAI_CACHE_MODE: values.cached ? 'all' : 'off' };
 const gws = {
   base: await startGateway(`ollama=${sim.url}`, env, { cli: [path.resolve(values.base)] }),
   this: await startGateway(`ollama=${sim.url}`, env, { cli: [CLI] }),
@@ -35,7 +37,7 @@ try {
         url: gws[side].url,
         method: 'POST',
         path: '/api/v1/chat',
-        body: { message: 'Hello, how are you?' },
+        body: { message: 'Hello, how are you?', use_cache: values.cached },
         connections: Number(values.conc),
         durationMs: Number(values.duration) * 1000,
       });
@@ -57,7 +59,9 @@ const row = (s) => ({
 });
 const b = row('base');
 const t = row('this');
-console.log(`conc ${values.conc}, medians of ${values.rounds} rounds × ${values.duration}s`);
+console.log(
+  `${values.cached ? 'cached' : 'uncached'} chat, conc ${values.conc}, medians of ${values.rounds} rounds × ${values.duration}s`,
+);
 console.log(`base: ${b.rps.toFixed(0)} rps p50 ${b.p50.toFixed(3)} p99 ${b.p99.toFixed(3)} ms`);
 console.log(
   `this: ${t.rps.toFixed(0)} rps p50 ${t.p50.toFixed(3)} p99 ${t.p99.toFixed(3)} ms (throughput ×${(t.rps / b.rps).toFixed(3)})`,
