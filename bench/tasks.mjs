@@ -86,11 +86,11 @@ async function startWorker(upstream) {
   };
 }
 
-async function json(pool, method, path, body) {
+async function json(pool, method, path, body, headers = {}) {
   const res = await pool.request({
     method,
     path,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: body ? { 'content-type': 'application/json', ...headers } : headers,
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await res.body.json();
@@ -200,10 +200,11 @@ async function runOne(gwUrl, simUrl, workerCount) {
     const rate = Math.max(1, Math.round(throughput * PACED_LOAD));
     const pacedN = Math.max(50, Math.round(rate * PACED_S));
     // The gateway's own event-loop delay, sampled once a second (GET /api/v1/status reports the last
-    // second's p99 and max): tells a stalled gateway loop apart from a slow Redis in the submit tail.
+    // second's p99 and max; no-cache skips its 10 s route cache): tells a stalled gateway loop
+    // apart from a slow Redis in the submit tail.
     const loop = [];
     const sampler = setInterval(() => {
-      json(pool, 'GET', '/api/v1/status')
+      json(pool, 'GET', '/api/v1/status', undefined, { 'cache-control': 'no-cache' })
         .then((st) => loop.push(st.event_loop))
         .catch(() => {});
     }, 1000);
