@@ -32,8 +32,12 @@ export const ROUTE_CACHE_HEADER = 'x-sutazai-cache';
 
 interface Entry {
   status: number;
-  payload: unknown;
+  /** The answer as the route's serializer wrote it: a hit sends these bytes without serializing again. */
+  body: string | Buffer | ArrayBuffer;
+  contentType: string;
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 type HookList<T> = T | T[] | undefined;
 const asList = <T>(h: HookList<T>): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
@@ -41,9 +45,10 @@ const asList = <T>(h: HookList<T>): T[] => (h === undefined ? [] : Array.isArray
 /**
  * The route-level cache (the seed's `@cached` decorator) for cheap GET routes such as /health
  * (5 s), /api/v1/status (10 s) and /api/v1/settings (60 s). Entries really expire: the TTL is
- * checked on every read; `Cache-Control: no-cache` on the request skips the lookup. The lookup runs as the route's last preHandler, after any auth hook,
- * and the answer is stored before serialization, so compression and content negotiation work
- * as usual on hits. Register it before the routes it should see (it uses onRoute).
+ * checked on every read; `Cache-Control: no-cache` on the request skips the lookup. The lookup
+ * runs as the route's last preHandler, after any auth hook. The answer is stored serialized (with
+ * the route's own serializer) and sent as is on hits, which still pass through onSend hooks such
+ * as compression. Register it before the routes it should see (it uses onRoute).
  */
 export const routeCache: FastifyPluginCallback<RouteCachePluginOptions> = (app, opts, done) => {
   const entries = new LRUCache<string, Entry>({
@@ -80,13 +85,22 @@ export const routeCache: FastifyPluginCallback<RouteCachePluginOptions> = (app, 
         return;
       }
       served.add(req);
-      void reply.header(ROUTE_CACHE_HEADER, 'hit').code(hit.status);
-      return reply.send(hit.payload);
+      void reply.header(ROUTE_CACHE_HEADER, 'hit').code(hit.status).type(hit.contentType);
+      return reply.send(hit.body);
     };
     const store: preSerializationAsyncHookHandler<unknown> = async (req, reply, payload) => {
       if (served.has(req) || req.method !== 'GET') return payload;
       if (reply.statusCode >= 200 && reply.statusCode < 300) {
-        entries.set(req.url, { status: reply.statusCode, payload }, { ttl });
+        const type = reply.getHeader('content-type');
+        entries.set(
+          req.url,
+          {
+            status: reply.statusCode,
+            body: reply.serialize(payload),
+            contentType: typeof type === 'string' ? type : JSON_TYPE,
+          },
+          { ttl },
+        );
       }
       return payload;
     };

@@ -32,6 +32,9 @@ describe('route-level cache option', () => {
     expect(r2.headers['x-sutazai-cache']).toBe('hit');
     expect(r2.json()).toEqual({ calls: 1 });
     expect(r2.headers['content-type']).toMatch(/application\/json/);
+    // A hit sends the stored bytes: the same body and type as the answer it was stored from.
+    expect(r2.body).toBe(r1.body);
+    expect(r2.headers['content-type']).toBe(r1.headers['content-type']);
     a.advance(199);
     expect((await a.f.inject('/cached')).headers['x-sutazai-cache']).toBe('hit');
     a.advance(2);
