@@ -6,10 +6,10 @@
 //   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 6] [--duration 4]
 // Non-streaming POST /api/v1/chat against a zero-latency simulator: cache off, or with --cached
 // every measured request an L1 cache hit.
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { CLI, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.base) throw new Error('--base PATH/TO/dist/cli/main.js is required');
-const loadBefore = os.loadavg();
+const machine = machineInfo();
 const sim = await startSim();
 const env = { SUTAZAI_CACHE_MODE: values.cached ? 'all' : 'off' };
 const gws = {
@@ -66,9 +66,4 @@ console.log(`base: ${b.rps.toFixed(0)} rps p50 ${b.p50.toFixed(3)} p99 ${b.p99.t
 console.log(
   `this: ${t.rps.toFixed(0)} rps p50 ${t.p50.toFixed(3)} p99 ${t.p99.toFixed(3)} ms (throughput ×${(t.rps / b.rps).toFixed(3)})`,
 );
-console.log(
-  `load avg before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(finishMachine(machine));

@@ -17,11 +17,12 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { createRng } from '../dist/sim/rng.js';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { runLoad, sleep } from './lib/load.mjs';
 import { startBare, startGateway, startSim } from './lib/procs.mjs';
 
@@ -55,13 +56,7 @@ const prefix = `bench:cache-hit:${randomUUID().slice(0, 8)}:`;
 const f = (n, d = 2) => (typeof n === 'number' ? n.toFixed(d) : String(n));
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const machine = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  loadavgBefore: os.loadavg(),
-  node: process.version,
-  memGiB: Math.round(os.totalmem() / 2 ** 30),
-};
+const machine = machineInfo();
 
 /** autocannon with the same result shape as runLoad (a warm-up run first, on its own connections). */
 async function runAutocannon({ url, method = 'GET', path = '/', body, connections, durationMs, warmupMs }) {
@@ -129,23 +124,12 @@ async function hitCase(name, gwUrl, bareUrl) {
 }
 
 // ---- Zipf workload -------------------------------------------------------------------------
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A reproducible sequence of prompt ranks drawn from Zipf(s) over n prompts. */
 function zipfSequence(n, s, count, seed = 42) {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 1; k <= n; k++) cdf[k - 1] = sum += 1 / k ** s;
-  const rnd = mulberry32(seed);
+  const rnd = createRng(seed);
   const seq = new Uint32Array(count);
   for (let i = 0; i < count; i++) {
     const u = rnd() * sum;
@@ -291,7 +275,7 @@ try {
   } while (cursor !== '0');
   await admin.quit();
 }
-machine.loadavgAfter = os.loadavg();
+const machineLine = finishMachine(machine);
 
 const at = (name, c) =>
   result.cases.find((x) => x.name.startsWith(name))?.byConnections.find((x) => x.connections === c);
@@ -338,7 +322,5 @@ if (result.zipf) {
     `\nZipf(s=${z.s}) over ${z.prompts} prompts, ${z.requests} requests at ${z.connections} connections: hit rate ${f(z.measuredHitRate * 100, 2)}% (hit or merged ${f(z.measuredHitOrMergedRate * 100, 2)}%) vs best possible ${f(z.bestPossibleHitRate * 100, 2)}%; upstream calls ${z.upstreamCalls} (minimum ${z.minimumUpstreamCalls})`,
   );
 }
-console.log(
-  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l)).join(' ')}`,
-);
+console.log(machineLine);
 console.log(`written: ${values.out}`);

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { runLoad, sleep } from './lib/load.mjs';
 import { startGateway, startSim } from './lib/procs.mjs';
 
@@ -95,12 +96,7 @@ function startScraper(url) {
 }
 
 const body = { model: 'tinyllama', message: 'What does a cached answer cost?' };
-const machine = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  node: process.version,
-  loadavgBefore: os.loadavg(),
-};
+const machine = machineInfo();
 const sim = await startSim({ cli, readyMs: 30_000 });
 const gateways = {};
 const runs = { on: [], off: [] };
@@ -183,9 +179,10 @@ const pairs = runs.on.map((on, i) => ({
 }));
 const costPercent = (1 - median(pairs.map((p) => p.throughputRatio))) * 100;
 const cpuCostPercent = (median(pairs.map((p) => p.cpuRatio)) - 1) * 100;
+const machineLine = finishMachine(machine);
 const result = {
   when: new Date().toISOString(),
-  machine: { ...machine, loadavgAfter: os.loadavg() },
+  machine,
   settings: {
     durationS: durationMs / 1000,
     rounds,
@@ -219,6 +216,4 @@ console.log(
 console.log(
   `throughput cost of metrics (median of paired rounds): ${f(costPercent, 1)} % (target ≤ 5 %); CPU per request +${f(cpuCostPercent, 1)} %`,
 );
-console.log(
-  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')}; written to ${values.out}`,
-);
+console.log(`${machineLine}; written to ${values.out}`);

@@ -9,8 +9,8 @@
 //      connections (all opened before measuring).
 // Usage: npm run build && node bench/overhead.mjs [--duration 5] [--conc 1,16,64,256] [--health-conns 1000]
 import { writeFileSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { runLoad } from './lib/load.mjs';
 import { startBare, startBareProxy, startGateway, startSim } from './lib/procs.mjs';
 
@@ -28,13 +28,7 @@ const concs = values.conc.split(',').map(Number);
 const rounds = Number(values.rounds);
 const f = (n, d = 2) => n.toFixed(d);
 
-const machine = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  loadavgBefore: os.loadavg(),
-  node: process.version,
-  memGiB: Math.round(os.totalmem() / 2 ** 30),
-};
+const machine = machineInfo();
 const sim = await startSim();
 // Cache off: every gateway request really goes to the upstream.
 const gw = await startGateway(`ollama=${sim.url}`, { SUTAZAI_CACHE_MODE: 'off' });
@@ -143,7 +137,7 @@ const best = (side) => Math.max(...health.runs.filter((x) => x.side === side).ma
 health.bareRps = best('bare');
 health.gatewayRps = best('gateway');
 health.ratio = health.gatewayRps / health.bareRps;
-machine.loadavgAfter = os.loadavg();
+const machineLine = finishMachine(machine);
 
 const result = {
   date: new Date().toISOString(),
@@ -170,7 +164,5 @@ for (const x of chat) {
 console.log(
   `\nGET /health at ${hc} connections: gateway ${f(health.gatewayRps, 0)} rps vs bare node ${f(health.bareRps, 0)} rps → ${f(health.ratio * 100, 1)}%`,
 );
-console.log(
-  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l)).join(' ')}`,
-);
+console.log(machineLine);
 console.log(`written: ${values.out}`);

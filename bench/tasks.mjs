@@ -15,11 +15,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { dropSchema } from '../dist/store/index.js';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { CLI, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
@@ -246,12 +246,7 @@ async function runOne(gwUrl, simUrl, workerCount) {
   }
 }
 
-const machine = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  loadavgBefore: os.loadavg(),
-  node: process.version,
-};
+const machine = machineInfo();
 const sim = await startSim();
 const gw = await startGateway(`ollama=${sim.url}`, { ...env, SUTAZAI_TASK_CONCURRENCY: '0' });
 const results = [];
@@ -280,9 +275,10 @@ try {
   await dropSchema(DATABASE_URL, tag);
 }
 
+const machineLine = finishMachine(machine);
 const report = {
   date: new Date().toISOString(),
-  machine: { ...machine, loadavgAfter: os.loadavg() },
+  machine,
   results,
 };
 mkdirSync('bench/results', { recursive: true });
@@ -296,4 +292,4 @@ for (const { workers, saturation: a, paced: b } of results) {
     `| ${workers} | ${f(a.throughputPerS)} | ${f(a.submitMs.p99, 2)} | ${b.ratePerS} | ${f(b.e2eMs.p50, 0)} | ${f(b.e2eMs.p99, 0)} | ${f(b.submitMs.p50, 2)} | ${f(b.submitMs.p99, 2)} |`,
   );
 }
-console.log(`\nwritten to ${values.out}`);
+console.log(`\n${machineLine}; written to ${values.out}`);

@@ -14,9 +14,9 @@
 //        [--ttft-ms 5] [--tps 50] [--tokens 12] [--upstream ollama|openai] [--surface ollama,openai]
 //        [--from-source]   (run sim and gateway through tsx instead of dist/, for smoke runs)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { CLI, startBareProxy, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
@@ -147,12 +147,7 @@ async function measure(baseUrl, proto, concurrency, total, warmup) {
   };
 }
 
-const machine = {
-  cpus: os.cpus().length,
-  model: os.cpus()[0]?.model,
-  node: process.version,
-  loadavgBefore: os.loadavg(),
-};
+const machine = machineInfo();
 const sim = await startSim({ cli: cliArgs, tps, ttftMs: values['ttft-ms'], readyMs: 60_000 });
 const upstreamUrl = values.upstream === 'openai' ? `${sim.url}/v1` : sim.url;
 // Every request must really stream from the upstream: no cache, no merging.
@@ -216,7 +211,7 @@ try {
   await proxy.stop();
   await sim.stop();
 }
-machine.loadavgAfter = os.loadavg();
+const machineLine = finishMachine(machine);
 
 mkdirSync('bench/results', { recursive: true });
 const settings = {
@@ -243,7 +238,5 @@ for (const x of results) {
     `${x.surface} | ${x.concurrency} | ${f(x.direct.ttftP50)} | ${f(x.proxy.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} (${f(x.proxyAddedTtftP50Ms)}) | ${f(x.direct.ttftP99)} | ${f(x.proxy.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} (${f(x.proxyAddedTtftP99Ms)}) | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
   );
 }
-console.log(
-  `machine: ${machine.cpus} cpus, load avg before ${machine.loadavgBefore.map((l) => f(l, 2)).join(' ')}, after ${machine.loadavgAfter.map((l) => f(l, 2)).join(' ')}`,
-);
+console.log(machineLine);
 console.log(`written: ${values.out}`);

@@ -30,17 +30,8 @@ export function formatMix(mix: Mix): string {
     .join(',');
 }
 
-/** Small fast seeded PRNG (mulberry32), so a run's request sequence is reproducible. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32), so a run's request sequence is reproducible. */
+export { createRng } from '../sim/rng.js';
 
 /** Picks a kind by weight. */
 export function createPicker(mix: Mix, rng: () => number): () => RequestKind {
