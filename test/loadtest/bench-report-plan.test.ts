@@ -6,6 +6,17 @@ import { sliceStats } from '../../src/loadtest/stats.js';
 import { runCli } from './cli-helpers.js';
 import { recordingOf } from './recording-helpers.js';
 
+/** Stats of a one-second stage with two requests (12 ms and 14 ms). */
+const twoRequestStats = () =>
+  sliceStats(
+    recordingOf([
+      [0, 12],
+      [10, 14],
+    ]),
+    0,
+    1000,
+  );
+
 describe('bench:report skeleton', () => {
   it('--dry-run lists every step as a loadtest command line that parses', async () => {
     const run = await runCli(['report', '--dry-run']);
@@ -22,14 +33,7 @@ describe('bench:report skeleton', () => {
   });
 
   it('renders measured steps as tables and the rest as not run', () => {
-    const stats = sliceStats(
-      recordingOf([
-        [0, 12],
-        [10, 14],
-      ]),
-      0,
-      1000,
-    );
+    const stats = twoRequestStats();
     const report = {
       stages: [{ name: '5 users', load: 5, unit: 'users', fromS: 0, toS: 1, stats }],
     } as unknown as Report;
@@ -39,14 +43,7 @@ describe('bench:report skeleton', () => {
   });
 
   it("puts the gateway's own percentiles next to the load tester's for the same stage", () => {
-    const stats = sliceStats(
-      recordingOf([
-        [0, 12],
-        [10, 14],
-      ]),
-      0,
-      1000,
-    );
+    const stats = twoRequestStats();
     const report = {
       stages: [
         { name: 'gateway c=1', load: 1, unit: 'conns', fromS: 0, toS: 1, stats },
