@@ -8,14 +8,14 @@
 // paired (on/off back to back) and the cost is the median of the per-round ratios.
 // Usage: node bench/metrics-cost.mjs [--duration 10] [--rounds 6] [--connections 1000] [--runner dist|tsx]
 // (--runner dist needs `npm run build`; tsx runs src/ directly; default: dist when built.)
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { runLoad, sleep } from './lib/load.mjs';
-import { startGateway, startSim } from './lib/procs.mjs';
+import { cpuSeconds, startGateway, startSim } from './lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist/cli/main.js');
@@ -61,17 +61,6 @@ async function startMetricsGateway(upstream, metrics) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Poll the monitoring routes while the load runs. */

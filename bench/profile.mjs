@@ -6,9 +6,12 @@
 // Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|get] [--path /health]
 //        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
 //        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
+//        [--target gateway|proxy] (proxy: profile bench/lib/bare-proxy.mjs instead, fed the
+//        direct Ollama-shaped request; the floor to compare the gateway's profile with)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
 import { CLI, freePort, spawnNode, startSim, waitHttp } from './lib/procs.mjs';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     env: { type: 'string', multiple: true, default: [] },
     path: { type: 'string', default: '/health' },
+    target: { type: 'string', default: 'gateway' },
   },
 });
 
@@ -49,30 +53,39 @@ const cacheMode = scenario === 'cached' ? 'all' : 'off';
 const sim = await startSim({ tps: Number(values.tps), extra: ['--seed', '1'] });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-prof-'));
 const port = await freePort();
-const gw = spawnNode(
-  [
-    '--cpu-prof',
-    `--cpu-prof-dir=${dir}`,
-    CLI,
-    'serve',
-    '--port',
-    String(port),
-    '--upstream',
-    `ollama=${sim.url}`,
-  ],
-  {
-    SUTAZAI_LOG_LEVEL: 'warn',
-    SUTAZAI_CACHE_MODE: cacheMode,
-    ...env,
-  },
-);
+const proxy = values.target === 'proxy';
+const gw = proxy
+  ? spawnNode(
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        fileURLToPath(new URL('./lib/bare-proxy.mjs', import.meta.url)),
+      ],
+      {
+        UPSTREAM: sim.url,
+        PORT: String(port),
+      },
+    )
+  : spawnNode(
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        CLI,
+        'serve',
+        '--port',
+        String(port),
+        '--upstream',
+        `ollama=${sim.url}`,
+      ],
+      { SUTAZAI_LOG_LEVEL: 'warn', SUTAZAI_CACHE_MODE: cacheMode, ...env },
+    );
 const url = `http://127.0.0.1:${port}`;
-await waitHttp(`${url}/`);
+await waitHttp(proxy ? `${url}/api/version` : `${url}/`);
 
 let req;
 if (scenario === 'get') req = { method: 'GET', path: values.path };
 else {
-  const r = REQUESTS[values.surface](scenario === 'stream');
+  const r = REQUESTS[proxy ? 'ollama' : values.surface](scenario === 'stream');
   const body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;
   req = { method: 'POST', path: r.path, body };
 }
@@ -117,7 +130,7 @@ for (const n of byId.values()) {
 const perReq = (us) => (result.completed ? us / result.completed : 0);
 const top = Number(values.top);
 console.log(
-  `scenario ${scenario} surface ${values.surface} conc ${values.conc}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, errors ${result.errors + result.non2xx}`,
+  `${values.target} scenario ${scenario} surface ${proxy ? 'ollama' : values.surface} conc ${values.conc}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms, errors ${result.errors + result.non2xx}`,
 );
 console.log(
   `gateway busy ${(busyUs / 1e6).toFixed(2)} s of ${(totalUs / 1e6).toFixed(2)} s profiled; ~${perReq(busyUs).toFixed(0)} µs CPU per request (over the whole profile, warm-up included)`,

@@ -30,3 +30,5 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 72_000;
 server.listen(Number(process.env.PORT), '127.0.0.1');
+// Exit normally on SIGTERM so `--cpu-prof` (bench/profile.mjs --target proxy) writes its profile.
+process.on('SIGTERM', () => process.exit(0));
