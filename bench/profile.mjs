@@ -6,6 +6,7 @@
 // Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|get] [--path /health]
 //        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
 //        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
+//        [--scrape-ms N] (poll /metrics and /api/v1/metrics every N ms meanwhile)
 //        [--target gateway|proxy] (proxy: profile bench/lib/bare-proxy.mjs instead, fed the
 //        direct Ollama-shaped request; the floor to compare the gateway's profile with)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runLoad } from './lib/load.mjs';
+import { runLoad, sleep } from './lib/load.mjs';
 import { CLI, freePort, spawnNode, startSim, waitHttp } from './lib/procs.mjs';
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     path: { type: 'string', default: '/health' },
     target: { type: 'string', default: 'gateway' },
+    'scrape-ms': { type: 'string', default: '0' },
   },
 });
 
@@ -89,12 +91,23 @@ else {
   const body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;
   req = { method: 'POST', path: r.path, body };
 }
+// --scrape-ms N: poll /metrics and /api/v1/metrics every N ms during the load, as a monitor would.
+let scraping = Number(values['scrape-ms']) > 0;
+const scraper = (async () => {
+  while (scraping) {
+    for (const p of ['/metrics', '/api/v1/metrics'])
+      await (await fetch(url + p)).arrayBuffer().catch(() => {});
+    await sleep(Number(values['scrape-ms']));
+  }
+})();
 const result = await runLoad({
   url,
   ...req,
   connections: Number(values.conc),
   durationMs: Number(values.seconds) * 1000,
 });
+scraping = false;
+await scraper;
 await gw.stop();
 await sim.stop();
 

@@ -24,8 +24,10 @@ export function requestContext(
     ac?.abort(new Error('client disconnected'));
   });
   const cc = req.headers['cache-control'];
+  const tally = req.sutazaiTally;
   return {
     caller: { requestId: req.id, surface },
+    ...(tally ? { tally } : {}),
     get signal() {
       if (ac === undefined) {
         ac = new AbortController();

@@ -1,10 +1,18 @@
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { toGatewayError } from '../http/errors.js';
+import type { CacheStatus, RequestTally } from '../pipeline/pipeline.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
 import type { PromMetrics } from './prom.js';
-import type { RequestState } from './stage.js';
 import type { TrafficWindows } from './windows.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** This request's metrics record while metrics are on (see requestContext); else undefined. */
+    sutazaiTally?: RequestTally | null;
+  }
+}
 
 /**
  * Routes that monitoring tools poll. They are counted in Prometheus (label surface="monitoring")
@@ -27,6 +35,8 @@ interface RouteInfo {
   traffic: boolean;
   /** Metric series of this route by `status * 16 + method index`, so the hot path only does a lookup. */
   series: Map<number, { count: CounterSeries; duration: HistogramHandle }>;
+  /** Gateway-overhead series of this route's surface, by cache outcome. */
+  overhead: Map<CacheStatus, HistogramHandle>;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'OTHER'];
@@ -34,9 +44,10 @@ const UNMATCHED = '<unmatched>';
 
 function classify(route: string | undefined): RouteInfo {
   const series = new Map<number, { count: CounterSeries; duration: HistogramHandle }>();
-  if (route === undefined) return { surface: 'system', route: UNMATCHED, traffic: true, series };
+  const overhead = new Map<CacheStatus, HistogramHandle>();
+  if (route === undefined) return { surface: 'system', route: UNMATCHED, traffic: true, series, overhead };
   if (MONITORING_ROUTES.includes(route) || route.startsWith('/dashboard/')) {
-    return { surface: 'monitoring', route, traffic: false, series };
+    return { surface: 'monitoring', route, traffic: false, series, overhead };
   }
   const surface = route.startsWith('/api/v1/')
     ? 'v1'
@@ -45,21 +56,33 @@ function classify(route: string | undefined): RouteInfo {
       : route.startsWith('/api/')
         ? 'ollama'
         : 'system';
-  return { surface, route, traffic: true, series };
+  return { surface, route, traffic: true, series, overhead };
 }
 
 export interface HttpInstrumentDeps {
   prom: PromMetrics;
   windows: TrafficWindows;
-  inflight: Map<string, RequestState>;
 }
+
+/** One request's record: its tally (shared with the pipeline through requestContext) and timing. */
+interface Pending extends RequestTally {
+  t0: number;
+  ri: RouteInfo;
+  m: number;
+}
+
+const kPending = Symbol('sutazai.metrics.pending');
+type InstrumentedResponse = ServerResponse & { [kPending]?: Pending };
 
 /**
  * Count every request when its response closes (finished, or cut off: status 499), by route
  * pattern, so label values stay bounded whatever the URLs. Must be added before the routes.
+ *
+ * Per request this costs one small object and one listener: the 'close' listener is a single
+ * shared function that finds the record on the response, not a closure per request.
  */
 export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): void {
-  const { prom, windows, inflight } = deps;
+  const { prom, windows } = deps;
   const routes = new Map<string | undefined, RouteInfo>();
   const info = (route: string | undefined): RouteInfo => {
     let r = routes.get(route);
@@ -84,29 +107,46 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
     return s;
   };
 
+  const overheadOf = (ri: RouteInfo, cache: CacheStatus) => {
+    let h = ri.overhead.get(cache);
+    if (h === undefined) {
+      h = prom.overhead.handle(ri.surface, cache);
+      ri.overhead.set(cache, h);
+    }
+    return h;
+  };
+
+  // 'close' fires exactly once per response, finished or cut off.
+  function onClose(this: InstrumentedResponse) {
+    const p = this[kPending];
+    if (p === undefined) return;
+    this[kPending] = undefined;
+    const ms = performance.now() - p.t0;
+    const status = this.writableFinished ? this.statusCode : 499;
+    const series = seriesOf(p.ri, status, p.m);
+    series.count.value++;
+    series.duration.observe(ms / 1000);
+    if (p.ri.traffic) windows.record(ms, status);
+    if (p.calls === 1 && p.cache !== undefined && p.cache !== 'merged' && status < 400) {
+      overheadOf(p.ri, p.cache).observe(Math.max(0, ms - p.upstreamMs) / 1000);
+    }
+  }
+
+  app.decorateRequest('sutazaiTally', null);
   app.addHook('onRequest', (req, reply, done) => {
-    const t0 = performance.now();
-    const ri = info(req.routeOptions.url);
     const mi = METHODS.indexOf(req.method);
-    const m = mi < 0 ? METHODS.length - 1 : mi;
-    const state: RequestState = { upstreamMs: 0, calls: 0 };
-    const id = req.id;
-    const tracked = !inflight.has(id);
-    if (tracked) inflight.set(id, state);
-    const res = reply.raw;
-    // 'close' fires exactly once per response, finished or cut off.
-    res.on('close', () => {
-      if (tracked) inflight.delete(id);
-      const ms = performance.now() - t0;
-      const status = res.writableFinished ? res.statusCode : 499;
-      const series = seriesOf(ri, status, m);
-      series.count.value++;
-      series.duration.observe(ms / 1000);
-      if (ri.traffic) windows.record(ms, status);
-      if (state.calls === 1 && state.cache !== undefined && state.cache !== 'merged' && status < 400) {
-        prom.overhead.observe(Math.max(0, ms - state.upstreamMs) / 1000, ri.surface, state.cache);
-      }
-    });
+    const p: Pending = {
+      t0: performance.now(),
+      ri: info(req.routeOptions.url),
+      m: mi < 0 ? METHODS.length - 1 : mi,
+      upstreamMs: 0,
+      calls: 0,
+      cache: undefined,
+    };
+    req.sutazaiTally = p;
+    const res: InstrumentedResponse = reply.raw;
+    res[kPending] = p;
+    res.on('close', onClose);
     done();
   });
 

@@ -26,7 +26,7 @@ import { buildView, mergedSummary } from './snapshot.js';
 import { quantile } from './sketch.js';
 import { createSources } from './sources.js';
 import type { TaskStats } from '../queue/service.js';
-import { createMetricsStages, type RequestState } from './stage.js';
+import { createMetricsStages } from './stage.js';
 import { VIEW_WINDOWS, type AlertsView, type MetricsView } from './view.js';
 import { createTrafficWindows, type TrafficWindows } from './windows.js';
 import { createWebhook } from './webhook.js';
@@ -90,7 +90,6 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   const upstreamWindows = new Map<string, TrafficWindows>(
     adapters.map((a) => [a.id, createTrafficWindows({ maxWindowS: 60, recentSize: 1 })]),
   );
-  const inflight = new Map<string, RequestState>();
   const sources = createSources(logger);
   if (deps.sources) sources.add(deps.sources);
   const processId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -115,7 +114,6 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   const stages = createMetricsStages({
     prom,
     windows,
-    inflight,
     upstreamWindows: (id) => upstreamWindows.get(id),
     modelLabel,
   });
@@ -254,7 +252,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   return {
     registry,
     stages,
-    instrument: (app) => instrumentHttp(app, { prom, windows, inflight }),
+    instrument: (app) => instrumentHttp(app, { prom, windows }),
     addSources: (s) => sources.add(s),
     prometheus() {
       const now = Date.now();

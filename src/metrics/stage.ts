@@ -1,19 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { isGatewayError } from '../errors/catalogue.js';
-import type { CacheStatus, Stage } from '../pipeline/pipeline.js';
-import type { Chunk, Usage } from '../pipeline/types.js';
+import type { CacheStatus, RequestContext, Stage } from '../pipeline/pipeline.js';
+import type { Chunk, GenerationRequest } from '../pipeline/types.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
 import type { PromMetrics } from './prom.js';
 import type { TrafficWindows } from './windows.js';
-
-/** What the pipeline learnt about one HTTP request, read by the HTTP hook when it finishes. */
-export interface RequestState {
-  /** Time spent in upstream calls made for this request, ms. */
-  upstreamMs: number;
-  /** Pipeline calls (generations or embeddings) made by this request. */
-  calls: number;
-  cache?: CacheStatus;
-}
 
 export interface MetricsStageDeps {
   prom: PromMetrics;
@@ -22,52 +13,62 @@ export interface MetricsStageDeps {
   upstreamWindows(id: string): TrafficWindows | undefined;
   /** Bounded model label: a catalog model name, else "other". */
   modelLabel(model: string): string;
-  /** In-flight HTTP requests by request id (filled by the HTTP hook). */
-  inflight: ReadonlyMap<string, RequestState>;
 }
 
 type End = 'ok' | 'error' | 'aborted';
 
-/** Wrap a chunk stream to see its chunks and how it ended, without an extra async generator. */
-function observe(
-  src: AsyncIterable<Chunk>,
-  onChunk: (c: Chunk) => void,
-  onEnd: (how: End, err?: unknown) => void,
-): AsyncIterable<Chunk> {
-  return {
-    [Symbol.asyncIterator]() {
-      const it = src[Symbol.asyncIterator]();
-      let ended = false;
-      let sawDone = false;
-      const end = (how: End, err?: unknown) => {
-        if (ended) return;
-        ended = true;
-        onEnd(how, err);
-      };
-      return {
-        next() {
-          return it.next().then(
-            (r) => {
-              if (r.done) end('ok');
-              else {
-                if (r.value.type === 'done') sawDone = true;
-                onChunk(r.value);
-              }
-              return r;
-            },
-            (err: unknown) => {
-              end('error', err);
-              throw err;
-            },
-          );
-        },
-        return(value?: unknown) {
-          end(sawDone ? 'ok' : 'aborted');
-          return it.return ? it.return(value) : Promise.resolve({ done: true as const, value: undefined });
-        },
-      };
-    },
-  };
+/** What a tap reports: the `done` chunk if one passed, and how the stream ended. */
+interface TapSink {
+  end(how: End, done: DoneChunk | undefined, err?: unknown): void;
+}
+type DoneChunk = Extract<Chunk, { type: 'done' }>;
+
+/**
+ * A chunk stream seen on its way through: remembers the `done` chunk and reports once how the
+ * stream ended. One object per request with its methods on the prototype, so the hot path
+ * allocates no closures per chunk (these wrap every LLM request twice).
+ */
+class Tap implements AsyncIterableIterator<Chunk> {
+  private readonly it: AsyncIterator<Chunk>;
+  private done: DoneChunk | undefined = undefined;
+  private ended = false;
+
+  constructor(
+    src: AsyncIterable<Chunk>,
+    private readonly sink: TapSink,
+  ) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+
+  private end(how: End, err?: unknown) {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.end(how, this.done, err);
+  }
+
+  async next(): Promise<IteratorResult<Chunk>> {
+    let r: IteratorResult<Chunk>;
+    try {
+      r = await this.it.next();
+    } catch (err) {
+      this.end('error', err);
+      throw err;
+    }
+    if (r.done) this.end('ok');
+    else if (r.value.type === 'done') this.done = r.value;
+    return r;
+  }
+
+  return(value?: unknown): Promise<IteratorResult<Chunk>> {
+    this.end(this.done ? 'ok' : 'aborted');
+    return this.it.return
+      ? this.it.return(value)
+      : Promise.resolve({ done: true as const, value: undefined });
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }
 
 const codeOf = (err: unknown) => (isGatewayError(err) ? err.code : 'SUTAZAI_ERR_INTERNAL');
@@ -81,48 +82,69 @@ const cacheOutcome = (c: CacheStatus) => (c === 'hit-l1' || c === 'hit-l2' ? 'hi
  * adapter) sees only real upstream calls: their latency, speed and failures.
  */
 export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inner: Stage } {
-  const { prom, windows, inflight } = deps;
+  const { prom, windows } = deps;
 
-  /** Series of one (surface, kind, model, cache outcome), looked up once per request. */
-  interface Bundle {
-    ttft: HistogramHandle;
-    cache: CounterSeries;
-    merged?: CounterSeries;
-    result: Record<End, CounterSeries>;
-    prompt: CounterSeries;
-    completion: CounterSeries;
+  /**
+   * Series of one (surface, kind, model, cache outcome), looked up once per request. It is also
+   * the outer stage's tap sink: everything the end of a stream updates is in here.
+   */
+  class Bundle implements TapSink {
+    readonly ttft: HistogramHandle;
+    readonly cache: CounterSeries;
+    readonly merged: CounterSeries | undefined;
+    readonly result: Record<End, CounterSeries>;
+    readonly prompt: CounterSeries;
+    readonly completion: CounterSeries;
+
+    constructor(
+      readonly surface: string,
+      kind: string,
+      model: string,
+      readonly status: CacheStatus,
+    ) {
+      this.ttft = prom.ttft.handle(surface, model, status);
+      this.cache = prom.cacheRequests.handle(cacheOutcome(status), cacheTier(status));
+      this.merged = status === 'merged' ? prom.mergedRequests.handle() : undefined;
+      this.result = {
+        ok: prom.llmRequests.handle(surface, kind, model, status, 'ok'),
+        error: prom.llmRequests.handle(surface, kind, model, status, 'error'),
+        aborted: prom.llmRequests.handle(surface, kind, model, status, 'aborted'),
+      };
+      this.prompt = prom.tokens.handle(model, 'prompt', status);
+      this.completion = prom.tokens.handle(model, 'completion', status);
+    }
+
+    countCache() {
+      this.cache.value++;
+      if (this.merged) this.merged.value++;
+    }
+
+    end(how: End, done: DoneChunk | undefined, err?: unknown) {
+      this.result[how].value++;
+      if (how === 'error') prom.llmErrors.inc(this.surface, codeOf(err), 'mid_stream');
+      if (done) {
+        this.prompt.value += done.usage.promptTokens;
+        this.completion.value += done.usage.completionTokens;
+      }
+      windows.recordLlm(this.status, done?.usage.completionTokens ?? 0);
+    }
   }
   const bundles = new Map<string, Bundle>();
   function bundle(surface: string, kind: string, model: string, cache: CacheStatus): Bundle {
     const key = `${surface}|${kind}|${model}|${cache}`;
     let b = bundles.get(key);
     if (b === undefined) {
-      b = {
-        ttft: prom.ttft.handle(surface, model, cache),
-        cache: prom.cacheRequests.handle(cacheOutcome(cache), cacheTier(cache)),
-        ...(cache === 'merged' ? { merged: prom.mergedRequests.handle() } : {}),
-        result: {
-          ok: prom.llmRequests.handle(surface, kind, model, cache, 'ok'),
-          error: prom.llmRequests.handle(surface, kind, model, cache, 'error'),
-          aborted: prom.llmRequests.handle(surface, kind, model, cache, 'aborted'),
-        },
-        prompt: prom.tokens.handle(model, 'prompt', cache),
-        completion: prom.tokens.handle(model, 'completion', cache),
-      };
+      b = new Bundle(surface, kind, model, cache);
       bundles.set(key, b);
     }
     return b;
   }
-  function countCache(b: Bundle) {
-    b.cache.value++;
-    if (b.merged) b.merged.value++;
-  }
 
-  function noteCall(requestId: string, cache: CacheStatus) {
-    const st = inflight.get(requestId);
-    if (st) {
-      st.calls++;
-      st.cache = cache;
+  function noteCall(ctx: RequestContext, cache: CacheStatus) {
+    const t = ctx.tally;
+    if (t) {
+      t.calls++;
+      t.cache = cache;
     }
   }
 
@@ -135,6 +157,39 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
     prom.upstreamErrors.inc(id, codeOf(err));
     prom.upstreamDuration.observe(ms / 1000, id, kind);
     w.record(ms, statusOf(err));
+  }
+
+  /** The inner stage's tap sink: one real upstream call. */
+  class UpstreamCallSink implements TapSink {
+    constructor(
+      private readonly req: GenerationRequest,
+      private readonly ctx: RequestContext,
+      private readonly upstream: string,
+      private readonly model: string,
+      private readonly t0: number,
+      private readonly tFirst: number,
+    ) {}
+
+    end(how: End, done: DoneChunk | undefined, err?: unknown) {
+      const { req, upstream: id } = this;
+      const tEnd = performance.now();
+      const ms = tEnd - this.t0;
+      if (this.ctx.tally) this.ctx.tally.upstreamMs += ms;
+      if (how === 'error') {
+        upstreamFailed(err, req.kind, ms);
+        return;
+      }
+      prom.upstreamRequests.inc(id, req.kind, how);
+      prom.upstreamDuration.observe(ms / 1000, id, req.kind);
+      deps.upstreamWindows(id)?.record(ms, how === 'aborted' ? 499 : 200);
+      const tokens = done?.usage.completionTokens ?? 0;
+      // Upstream-reported generation time when there is one (Ollama); else the stream's own pace.
+      const evalS = (done?.timings?.evalDurationNs ?? 0) / 1e9;
+      const genS = evalS > 0 ? evalS : req.stream ? (tEnd - this.tFirst) / 1000 : 0;
+      if (how === 'ok' && tokens > 1 && genS > 0) {
+        prom.tokensPerSecond.observe(tokens / genS, id, deps.modelLabel(this.model));
+      }
+    }
   }
 
   const outer: Stage = {
@@ -150,28 +205,11 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
         prom.llmRequests.inc(surface, req.kind, deps.modelLabel(req.model), 'none', 'error');
         throw err;
       }
-      const cache = r.cache;
-      const b = bundle(surface, req.kind, deps.modelLabel(r.model), cache);
+      const b = bundle(surface, req.kind, deps.modelLabel(r.model), r.cache);
       b.ttft.observe((performance.now() - t0) / 1000);
-      countCache(b);
-      noteCall(ctx.caller.requestId, cache);
-      let usage: Usage | undefined;
-      const chunks = observe(
-        r.chunks,
-        (c) => {
-          if (c.type === 'done') usage = c.usage;
-        },
-        (how, err) => {
-          b.result[how].value++;
-          if (how === 'error') prom.llmErrors.inc(surface, codeOf(err), 'mid_stream');
-          if (usage) {
-            b.prompt.value += usage.promptTokens;
-            b.completion.value += usage.completionTokens;
-          }
-          windows.recordLlm(cache, usage?.completionTokens ?? 0);
-        },
-      );
-      return { ...r, chunks };
+      b.countCache();
+      noteCall(ctx, r.cache);
+      return { chunks: new Tap(r.chunks, b), model: r.model, upstream: r.upstream, cache: r.cache };
     },
     async embed(req, ctx, next) {
       const surface = ctx.caller.surface;
@@ -179,8 +217,8 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       try {
         const out = await next();
         const b = bundle(surface, 'embed', model, out.cache);
-        countCache(b);
-        noteCall(ctx.caller.requestId, out.cache);
+        b.countCache();
+        noteCall(ctx, out.cache);
         b.result.ok.value++;
         b.prompt.value += out.result.promptTokens;
         windows.recordLlm(out.cache, 0);
@@ -205,44 +243,16 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
         throw err;
       }
       const tFirst = performance.now();
-      const id = r.upstream;
-      prom.upstreamFirstChunk.observe((tFirst - t0) / 1000, id);
-      let done: Extract<Chunk, { type: 'done' }> | undefined;
-      const chunks = observe(
-        r.chunks,
-        (c) => {
-          if (c.type === 'done') done = c;
-        },
-        (how, err) => {
-          const tEnd = performance.now();
-          const ms = tEnd - t0;
-          const st = inflight.get(ctx.caller.requestId);
-          if (st) st.upstreamMs += ms;
-          if (how === 'error') {
-            upstreamFailed(err, req.kind, ms);
-            return;
-          }
-          prom.upstreamRequests.inc(id, req.kind, how);
-          prom.upstreamDuration.observe(ms / 1000, id, req.kind);
-          deps.upstreamWindows(id)?.record(ms, how === 'aborted' ? 499 : 200);
-          const tokens = done?.usage.completionTokens ?? 0;
-          // Upstream-reported generation time when there is one (Ollama); else the stream's own pace.
-          const evalS = (done?.timings?.evalDurationNs ?? 0) / 1e9;
-          const genS = evalS > 0 ? evalS : req.stream ? (tEnd - tFirst) / 1000 : 0;
-          if (how === 'ok' && tokens > 1 && genS > 0) {
-            prom.tokensPerSecond.observe(tokens / genS, id, deps.modelLabel(r.model));
-          }
-        },
-      );
-      return { ...r, chunks };
+      prom.upstreamFirstChunk.observe((tFirst - t0) / 1000, r.upstream);
+      const sink = new UpstreamCallSink(req, ctx, r.upstream, r.model, t0, tFirst);
+      return { chunks: new Tap(r.chunks, sink), model: r.model, upstream: r.upstream, cache: r.cache };
     },
     async embed(req, ctx, next) {
       const t0 = performance.now();
       try {
         const out = await next();
         const ms = performance.now() - t0;
-        const st = inflight.get(ctx.caller.requestId);
-        if (st) st.upstreamMs += ms;
+        if (ctx.tally) ctx.tally.upstreamMs += ms;
         prom.upstreamRequests.inc(out.upstream, 'embed', 'ok');
         prom.upstreamDuration.observe(ms / 1000, out.upstream, 'embed');
         deps.upstreamWindows(out.upstream)?.record(ms, 200);

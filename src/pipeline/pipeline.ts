@@ -11,6 +11,20 @@ export interface RequestContext {
   signal: AbortSignal;
   /** Request headers relevant to policy (e.g. cache-control), lower-cased names. */
   cacheControl?: string;
+  /**
+   * What the pipeline learnt about the HTTP request behind this context, for the metrics the
+   * HTTP layer records when the response closes. Absent when metrics are off and for tasks.
+   */
+  tally?: RequestTally;
+}
+
+/** Filled in by the metrics stages, read by the HTTP instrumentation (src/metrics/http.ts). */
+export interface RequestTally {
+  /** Time spent in upstream calls made for this request, ms. */
+  upstreamMs: number;
+  /** Pipeline calls (generations or embeddings) made by this request. */
+  calls: number;
+  cache: CacheStatus | undefined;
 }
 
 export interface GenerationResult {
