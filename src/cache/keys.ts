@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChatMessage, EmbedRequest, GenerationOptions, GenerationRequest } from '../pipeline/types.js';
 
 /**
@@ -55,17 +55,25 @@ function write(v: unknown, inArray: boolean): string | undefined {
   }
 }
 
+/**
+ * The options as they enter the key. Written as loops: object rest/spread here cost ~6 µs of a
+ * ~100 µs cached request in profiles.
+ */
 function options(o: GenerationOptions | undefined): Record<string, unknown> | undefined {
   if (!o) return undefined;
-  const { extra, stop, ...named } = o;
-  const kept: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(extra ?? {})) if (!NON_OUTPUT_OPTIONS.has(k)) kept[k] = v;
+  const out: Record<string, unknown> = {};
+  const src = o as Record<string, unknown>;
+  for (const k of Object.keys(src)) if (k !== 'extra' && k !== 'stop') out[k] = src[k];
   // Stop sequences are a set: their order does not change the answer.
-  return {
-    ...named,
-    stop: stop ? [...new Set(stop)].sort() : undefined,
-    extra: Object.keys(kept).length > 0 ? kept : undefined,
-  };
+  if (o.stop) out.stop = [...new Set(o.stop)].sort();
+  if (o.extra) {
+    let kept: Record<string, unknown> | undefined;
+    for (const k of Object.keys(o.extra)) {
+      if (!NON_OUTPUT_OPTIONS.has(k)) (kept ??= {})[k] = o.extra[k];
+    }
+    if (kept) out.extra = kept;
+  }
+  return out;
 }
 
 /** Tool-call ids are random per client: keep only which call a result answers (by first appearance). */
@@ -76,15 +84,18 @@ function messages(list: ChatMessage[]): Record<string, unknown>[] {
     if (!ids.has(id)) ids.set(id, ids.size);
     return ids.get(id);
   };
-  return list.map((m) => ({
-    role: m.role,
-    content: m.content,
-    images: m.images,
-    thinking: m.thinking,
-    toolCalls: m.toolCalls?.map((c) => ({ ref: ref(c.id), name: c.name, arguments: c.arguments })),
-    toolCallRef: ref(m.toolCallId),
-    toolName: m.toolName,
-  }));
+  // Only the fields a message has: fewer keys to sort and write (absent and undefined mean the same).
+  return list.map((m) => {
+    const o: Record<string, unknown> = { role: m.role, content: m.content };
+    if (m.images !== undefined) o.images = m.images;
+    if (m.thinking !== undefined) o.thinking = m.thinking;
+    if (m.toolCalls !== undefined) {
+      o.toolCalls = m.toolCalls.map((c) => ({ ref: ref(c.id), name: c.name, arguments: c.arguments }));
+    }
+    if (m.toolCallId !== undefined) o.toolCallRef = ref(m.toolCallId);
+    if (m.toolName !== undefined) o.toolName = m.toolName;
+    return o;
+  });
 }
 
 /**
@@ -134,10 +145,8 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
  * pattern (e.g. a model name); the hash covers the full canonical request, model included.
  */
 export function cacheKey(prefix: string, req: GenerationRequest | EmbedRequest): string {
-  const hash = createHash('sha256')
-    .update(canonicalJson(canonicalRequest(req)))
-    .digest('hex');
-  return `${responseKeyPrefix(prefix)}${req.kind}:${req.model}:${hash}`;
+  const digest = hash('sha256', canonicalJson(canonicalRequest(req)), 'hex');
+  return `${responseKeyPrefix(prefix)}${req.kind}:${req.model}:${digest}`;
 }
 
 /** The namespace under which response entries live (so clear never touches other data under `prefix`). */

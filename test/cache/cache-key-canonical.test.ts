@@ -78,4 +78,27 @@ describe('cache keys', () => {
     expect(cacheKey(P, emb)).toMatch(/^sutazai:r:embed:nomic:[0-9a-f]{64}$/);
     expect(cacheKey(P, gen)).not.toBe(cacheKey(P, { ...gen, system: 't' }));
   });
+
+  it('stay the same across releases, so entries an earlier version wrote to Redis still hit', () => {
+    // Computed by the build before the key code was rewritten for speed (commit cf9c2d7).
+    const chat: ChatRequest = {
+      kind: 'chat',
+      model: 'tinyllama',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+      ],
+      options: { temperature: 0.7, maxTokens: 150, stop: ['b', 'a'], extra: { num_thread: 4, mirostat: 1 } },
+      stream: false,
+      priority: 'interactive',
+      cache: { use: true },
+    };
+    expect(cacheKey(P, chat)).toBe(
+      'sutazai:r:chat:tinyllama:122e4d9854519d800c2c58acf051a5c1374b50d2b7c8a45340687068751a0fcd',
+    );
+    const emb = { kind: 'embed', model: 'nomic', input: ['a', 'b'] } as EmbedRequest;
+    expect(cacheKey(P, emb)).toBe(
+      'sutazai:r:embed:nomic:47c43d13f705dec0124ccf962a73e3c1f4d3c2c5f322dd1a0e0593b02022a43e',
+    );
+  });
 });
