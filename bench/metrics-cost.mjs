@@ -25,6 +25,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     connections: { type: 'string', default: '1000' },
     'scrape-ms': { type: 'string', default: '1000' },
+    'scrape-paths': { type: 'string', default: '/metrics,/api/v1/metrics' },
     runner: { type: 'string', default: existsSync(DIST) ? 'dist' : 'tsx' },
     /** A built main.js elsewhere (overrides --runner). */
     cli: { type: 'string' },
@@ -68,7 +69,7 @@ function startScraper(url) {
   let stop = false;
   const loop = (async () => {
     while (!stop) {
-      for (const p of ['/metrics', '/api/v1/metrics']) {
+      for (const p of values['scrape-paths'].split(',')) {
         try {
           await (await fetch(`${url}${p}`)).arrayBuffer();
         } catch {
