@@ -26,6 +26,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1000' },
     'scrape-ms': { type: 'string', default: '1000' },
     'scrape-paths': { type: 'string', default: '/metrics,/api/v1/metrics' },
+    /** A/A check of the harness: both gateways run with metrics on (the "off" side too). */
+    aa: { type: 'boolean', default: false },
     runner: { type: 'string', default: existsSync(DIST) ? 'dist' : 'tsx' },
     /** A built main.js elsewhere (overrides --runner). */
     cli: { type: 'string' },
@@ -120,7 +122,7 @@ try {
   // start-up or JIT warm-up inside a measured round: earlier versions restarted the gateway every
   // round and the first "on" round was always the slowest.
   for (const side of ['on', 'off']) {
-    gateways[side] = await startMetricsGateway(`ollama=${sim.url}`, side === 'on');
+    gateways[side] = await startMetricsGateway(`ollama=${sim.url}`, side === 'on' || values.aa);
     // The first request fills the cache; every measured request is an L1 hit.
     await (
       await fetch(`${gateways[side].url}/api/v1/chat`, {
