@@ -21,7 +21,7 @@ export function requestContext(
   res.once('close', () => {
     if (res.writableFinished) return;
     gone = true;
-    ac?.abort(new Error('client disconnected'));
+    ac?.abort(new DOMException('client disconnected', 'AbortError'));
   });
   const cc = req.headers['cache-control'];
   const tally = req.sutazaiTally;
@@ -31,7 +31,7 @@ export function requestContext(
     get signal() {
       if (ac === undefined) {
         ac = new AbortController();
-        if (gone) ac.abort(new Error('client disconnected'));
+        if (gone) ac.abort(new DOMException('client disconnected', 'AbortError'));
       }
       return ac.signal;
     },

@@ -51,7 +51,7 @@ class Tap implements AsyncIterableIterator<Chunk> {
     try {
       r = await this.it.next();
     } catch (err) {
-      this.end('error', err);
+      this.end(clientWentAway(err) ? 'aborted' : 'error', err);
       throw err;
     }
     if (r.done) this.end('ok');
@@ -69,6 +69,12 @@ class Tap implements AsyncIterableIterator<Chunk> {
   [Symbol.asyncIterator]() {
     return this;
   }
+}
+
+/** The request's own client left (not an upstream or gateway failure): counted as "aborted". */
+function clientWentAway(err: unknown): boolean {
+  if (isGatewayError(err)) return err.code === 'SUTAZAI_ERR_CLIENT_CLOSED';
+  return err instanceof Error && err.name === 'AbortError';
 }
 
 const codeOf = (err: unknown) => (isGatewayError(err) ? err.code : 'SUTAZAI_ERR_INTERNAL');
@@ -201,8 +207,12 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       try {
         r = await next();
       } catch (err) {
-        prom.llmErrors.inc(surface, codeOf(err), 'before_output');
-        prom.llmRequests.inc(surface, req.kind, deps.modelLabel(req.model), 'none', 'error');
+        if (clientWentAway(err)) {
+          prom.llmRequests.inc(surface, req.kind, deps.modelLabel(req.model), 'none', 'aborted');
+        } else {
+          prom.llmErrors.inc(surface, codeOf(err), 'before_output');
+          prom.llmRequests.inc(surface, req.kind, deps.modelLabel(req.model), 'none', 'error');
+        }
         throw err;
       }
       const b = bundle(surface, req.kind, deps.modelLabel(r.model), r.cache);
