@@ -7,6 +7,8 @@
 // Both gateways stay up for the whole run and are warmed before the first round; rounds are
 // paired (on/off back to back) and the cost is the median of the per-round ratios.
 // Usage: node bench/metrics-cost.mjs [--duration 10] [--rounds 6] [--connections 1000] [--runner dist|tsx]
+//        [--scrape-ms 1000 (0 = no polling)] [--scrape-paths /metrics,/api/v1/metrics]
+//        [--poller separate|inline (poll from the load generator's own process)] [--aa]
 // (--runner dist needs `npm run build`; tsx runs src/ directly; default: dist when built.)
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { runLoad, sleep } from './lib/load.mjs';
-import { cpuSeconds, startGateway, startSim } from './lib/procs.mjs';
+import { cpuSeconds, spawnNode, startGateway, startSim } from './lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist/cli/main.js');
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'scrape-paths': { type: 'string', default: '/metrics,/api/v1/metrics' },
     /** A/A check of the harness: both gateways run with metrics on (the "off" side too). */
     aa: { type: 'boolean', default: false },
+    poller: { type: 'string', default: 'separate' },
     runner: { type: 'string', default: existsSync(DIST) ? 'dist' : 'tsx' },
     /** A built main.js elsewhere (overrides --runner). */
     cli: { type: 'string' },
@@ -66,12 +69,33 @@ async function startMetricsGateway(upstream, metrics) {
   };
 }
 
-/** Poll the monitoring routes while the load runs. */
+/**
+ * Poll the monitoring routes while the load runs, as Prometheus and the dashboard would: from a
+ * process of its own (--poller separate, the default), or from this load-generator process
+ * (--poller inline, how earlier versions of this script polled).
+ */
 function startScraper(url) {
+  const paths = values['scrape-paths'].split(',');
+  if (values.poller === 'separate') {
+    const script = `
+      const paths = ${JSON.stringify(paths)};
+      let stop = false;
+      process.on('SIGTERM', () => (stop = true));
+      (async () => {
+        while (!stop) {
+          for (const p of paths) {
+            try { await (await fetch(${JSON.stringify(url)} + p)).arrayBuffer(); } catch {}
+          }
+          await new Promise((r) => setTimeout(r, ${scrapeMs}));
+        }
+      })();`;
+    const child = spawnNode(['-e', script]);
+    return () => child.stop();
+  }
   let stop = false;
   const loop = (async () => {
     while (!stop) {
-      for (const p of values['scrape-paths'].split(',')) {
+      for (const p of paths) {
         try {
           await (await fetch(`${url}${p}`)).arrayBuffer();
         } catch {
@@ -180,6 +204,8 @@ const result = {
     rounds,
     connections,
     scrapeMs,
+    scrapePaths: values['scrape-paths'],
+    poller: values.poller,
     runner: values.cli ?? values.runner,
   },
   runs,
