@@ -16,8 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { finishMachine, machineInfo } from './lib/machine.mjs';
-import { runLoad, sleep } from './lib/load.mjs';
-import { cpuSeconds, spawnNode, startGateway, startSim } from './lib/procs.mjs';
+import { runLoad } from './lib/load.mjs';
+import { cpuSeconds, startGateway, startPoller, startSim } from './lib/procs.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist/cli/main.js');
@@ -69,48 +69,6 @@ async function startMetricsGateway(upstream, metrics) {
   };
 }
 
-/**
- * Poll the monitoring routes while the load runs, as Prometheus and the dashboard would: from a
- * process of its own (--poller separate, the default), or from this load-generator process
- * (--poller inline, how earlier versions of this script polled).
- */
-function startScraper(url) {
-  const paths = values['scrape-paths'].split(',');
-  if (values.poller === 'separate') {
-    const script = `
-      const paths = ${JSON.stringify(paths)};
-      let stop = false;
-      process.on('SIGTERM', () => (stop = true));
-      (async () => {
-        while (!stop) {
-          for (const p of paths) {
-            try { await (await fetch(${JSON.stringify(url)} + p)).arrayBuffer(); } catch {}
-          }
-          await new Promise((r) => setTimeout(r, ${scrapeMs}));
-        }
-      })();`;
-    const child = spawnNode(['-e', script]);
-    return () => child.stop();
-  }
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      for (const p of paths) {
-        try {
-          await (await fetch(`${url}${p}`)).arrayBuffer();
-        } catch {
-          /* the gateway is saturated; the next poll will do */
-        }
-      }
-      await sleep(scrapeMs);
-    }
-  })();
-  return async () => {
-    stop = true;
-    await loop;
-  };
-}
-
 const body = { model: 'tinyllama', message: 'What does a cached answer cost?' };
 const machine = machineInfo();
 const sim = await startSim({ cli, readyMs: 30_000 });
@@ -119,7 +77,9 @@ const runs = { on: [], off: [] };
 /** One measured run: throughput, latency and the gateway's CPU inside the measured window only. */
 async function measure(side, ms) {
   const gw = gateways[side];
-  const stopScraper = scrapeMs > 0 ? startScraper(gw.url) : async () => {};
+  const stopScraper = startPoller(gw.url, values['scrape-paths'].split(','), scrapeMs, {
+    separate: values.poller === 'separate',
+  });
   let cpu0 = 0;
   let cpuS = 0;
   try {

@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runLoad, sleep } from './lib/load.mjs';
-import { CLI, freePort, spawnNode, startSim, waitHttp } from './lib/procs.mjs';
+import { runLoad } from './lib/load.mjs';
+import { CLI, freePort, spawnNode, startPoller, startSim, waitHttp } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -92,22 +92,14 @@ else {
   req = { method: 'POST', path: r.path, body };
 }
 // --scrape-ms N: poll /metrics and /api/v1/metrics every N ms during the load, as a monitor would.
-let scraping = Number(values['scrape-ms']) > 0;
-const scraper = (async () => {
-  while (scraping) {
-    for (const p of ['/metrics', '/api/v1/metrics'])
-      await (await fetch(url + p)).arrayBuffer().catch(() => {});
-    await sleep(Number(values['scrape-ms']));
-  }
-})();
+const stopPoller = startPoller(url, ['/metrics', '/api/v1/metrics'], Number(values['scrape-ms']));
 const result = await runLoad({
   url,
   ...req,
   connections: Number(values.conc),
   durationMs: Number(values.seconds) * 1000,
 });
-scraping = false;
-await scraper;
+await stopPoller();
 await gw.stop();
 await sim.stop();
 

@@ -126,3 +126,40 @@ export async function startBareProxy(upstream) {
   await waitHttp(`${url}/api/version`);
   return { url, stop: p.stop, pid: p.child.pid };
 }
+
+/** Fetch each of `paths` on `url`, then wait `everyMs`, until `stopped()`. Self-contained (see startPoller). */
+async function pollLoop(url, paths, everyMs, stopped) {
+  while (!stopped()) {
+    for (const p of paths) {
+      try {
+        await (await fetch(url + p)).arrayBuffer();
+      } catch {
+        /* the gateway is saturated; the next round will do */
+      }
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Poll `paths` on `url` every `everyMs` (as Prometheus and the dashboard would) until the returned
+ * stop function is called; `everyMs` ≤ 0 polls nothing. `separate`: from a process of its own,
+ * so the polling does not run in the caller's (e.g. the load generator's) event loop.
+ */
+export function startPoller(url, paths, everyMs, { separate = false } = {}) {
+  if (!(everyMs > 0)) return async () => {};
+  if (separate) {
+    const args = [url, paths, everyMs].map((a) => JSON.stringify(a)).join(', ');
+    const child = spawnNode([
+      '-e',
+      `let stop = false; process.on('SIGTERM', () => (stop = true)); (${pollLoop.toString()})(${args}, () => stop);`,
+    ]);
+    return () => child.stop();
+  }
+  let stop = false;
+  const done = pollLoop(url, paths, everyMs, () => stop);
+  return async () => {
+    stop = true;
+    await done;
+  };
+}

@@ -10,6 +10,9 @@ import type { Caller } from '../pipeline/types.js';
  * one cost ~5 µs of a ~110 µs cached request in profiles. A signal first read after the client
  * left comes back already aborted.
  */
+/** The abort reason: an AbortError, which the metrics count as "aborted" rather than as a failure. */
+const clientDisconnected = () => new DOMException('client disconnected', 'AbortError');
+
 export function requestContext(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -21,7 +24,7 @@ export function requestContext(
   res.once('close', () => {
     if (res.writableFinished) return;
     gone = true;
-    ac?.abort(new DOMException('client disconnected', 'AbortError'));
+    ac?.abort(clientDisconnected());
   });
   const cc = req.headers['cache-control'];
   const tally = req.sutazaiTally;
@@ -31,7 +34,7 @@ export function requestContext(
     get signal() {
       if (ac === undefined) {
         ac = new AbortController();
-        if (gone) ac.abort(new DOMException('client disconnected', 'AbortError'));
+        if (gone) ac.abort(clientDisconnected());
       }
       return ac.signal;
     },
