@@ -3,90 +3,99 @@
 import { Pool } from 'undici';
 
 /**
- * Run `connections` workers, each sending requests back-to-back on its own keep-alive
- * connection, for `durationMs` after a warm-up (which also opens every connection first).
- * Returns latencies in ms (sorted), throughput and error counts.
+ * A load driver that keeps its `connections` keep-alive connections open between measurements,
+ * so one can alternate short windows between targets (each with its own driver) without paying
+ * the connection storm every time: a busy Node process accepts only ~50-95 new connections a
+ * second. `measure()` runs one worker per connection, each sending requests back-to-back, opens
+ * every connection first (the first time), warms up, then records for `durationMs`.
  */
-export async function runLoad({
-  url,
-  method = 'GET',
-  path = '/',
-  body,
-  headers = {},
-  connections,
-  durationMs,
-  warmupMs = 1000,
-  check,
-  /** Called right when the measured window opens and closes (e.g. to read a process's CPU time). */
-  onWindow = { open() {}, close() {} },
-}) {
+export function openLoad({ url, method = 'GET', path = '/', body, headers = {}, connections, check }) {
   const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const reqHeaders = body ? { 'content-type': 'application/json', ...headers } : headers;
   const payload = body ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined;
-  let recording = false;
-  let stop = false;
-  const samples = [];
-  let errors = 0;
-  let non2xx = 0;
-  let count = 0;
-  let completed = 0;
+  let connectMs;
 
-  async function one() {
-    const t0 = process.hrtime.bigint();
-    try {
-      const res = await pool.request({ method, path, headers: reqHeaders, body: payload });
-      const text = await res.body.text();
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      completed++;
-      if (res.statusCode >= 300) non2xx++;
-      else if (check && !check(text)) errors++;
-      if (recording) {
-        samples.push(ms);
-        count++;
+  async function measure({
+    durationMs,
+    warmupMs = 1000,
+    /** Called right when the measured window opens and closes (e.g. to read a process's CPU time). */
+    onWindow = { open() {}, close() {} },
+  }) {
+    let recording = false;
+    let stop = false;
+    const samples = [];
+    let errors = 0;
+    let non2xx = 0;
+    let count = 0;
+    let completed = 0;
+    async function one() {
+      const t0 = process.hrtime.bigint();
+      try {
+        const res = await pool.request({ method, path, headers: reqHeaders, body: payload });
+        const text = await res.body.text();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        completed++;
+        if (res.statusCode >= 300) non2xx++;
+        else if (check && !check(text)) errors++;
+        if (recording) {
+          samples.push(ms);
+          count++;
+        }
+      } catch {
+        errors++;
       }
-    } catch {
-      errors++;
     }
+    async function worker() {
+      while (!stop) await one();
+    }
+    const workers = Array.from({ length: connections }, worker);
+    if (connectMs === undefined) {
+      const connectStart = Date.now();
+      while (pool.stats.connected < connections && Date.now() - connectStart < 60_000) await sleep(50);
+      connectMs = Date.now() - connectStart;
+    }
+    await sleep(warmupMs);
+    const cpu0 = process.cpuUsage();
+    onWindow.open();
+    const t0 = process.hrtime.bigint();
+    recording = true;
+    await sleep(durationMs);
+    recording = false;
+    onWindow.close();
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    stop = true;
+    await Promise.all(workers);
+    samples.sort((a, b) => a - b);
+    return {
+      connections,
+      connected: pool.stats.connected,
+      connectMs,
+      requests: count,
+      /** Every response received, warm-up included (for per-request CPU over a whole profile). */
+      completed,
+      rps: count / elapsed,
+      p50: pct(samples, 50),
+      p90: pct(samples, 90),
+      p99: pct(samples, 99),
+      max: samples.at(-1) ?? 0,
+      errors,
+      non2xx,
+      loadgenCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
+    };
   }
-  async function worker() {
-    while (!stop) await one();
+
+  return { measure, close: () => pool.close() };
+}
+
+/** One measurement on fresh connections (opened before the window): see openLoad. */
+export async function runLoad({ durationMs, warmupMs, onWindow, ...target }) {
+  const load = openLoad(target);
+  try {
+    return await load.measure({ durationMs, warmupMs, onWindow });
+  } finally {
+    await load.close();
   }
-  const workers = Array.from({ length: connections }, worker);
-  // Open every connection before measuring: a busy Node process accepts only ~50-95 new
-  // connections a second, which would otherwise show up as latency.
-  const connectStart = Date.now();
-  while (pool.stats.connected < connections && Date.now() - connectStart < 60_000) await sleep(50);
-  const connectMs = Date.now() - connectStart;
-  await sleep(warmupMs);
-  const cpu0 = process.cpuUsage();
-  onWindow.open();
-  const t0 = process.hrtime.bigint();
-  recording = true;
-  await sleep(durationMs);
-  recording = false;
-  onWindow.close();
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  stop = true;
-  await Promise.all(workers);
-  await pool.close();
-  samples.sort((a, b) => a - b);
-  return {
-    connections,
-    connected: pool.stats.connected,
-    connectMs,
-    requests: count,
-    /** Every response received, warm-up included (for per-request CPU over a whole profile). */
-    completed,
-    rps: count / elapsed,
-    p50: pct(samples, 50),
-    p90: pct(samples, 90),
-    p99: pct(samples, 99),
-    max: samples.at(-1) ?? 0,
-    errors,
-    non2xx,
-    loadgenCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
-  };
 }
 
 /** Nearest-rank percentile of sorted samples. */

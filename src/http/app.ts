@@ -30,22 +30,26 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     keepAliveTimeout: 72_000,
   });
 
-  // Set on the raw response so it is also present on hijacked (streamed) replies.
-  app.addHook('onRequest', async (req, reply) => {
+  // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
+  const countRequest = services.metrics?.instrument(app);
+  // One onRequest hook for everything that starts with the request (each hook costs a step of
+  // Fastify's hook runner; async ones a promise too). The id is set on the raw response so it is
+  // also present on hijacked (streamed) replies.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.raw.setHeader('x-request-id', req.id);
+    countRequest?.(req, reply);
+    done();
   });
   // One access line per request: at warn for 5xx, at debug otherwise (so it costs nothing at info).
   const debug = logger.level === 'debug' || logger.level === 'trace';
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode;
     if (status >= 500)
       req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
     else if (debug)
       req.log.debug({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');
+    done();
   });
-
-  // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
-  services.metrics?.instrument(app);
 
   await app.register(compress, {
     global: true,

@@ -1,43 +1,56 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../pipeline/pipeline.js';
+import type { RequestContext, RequestTally } from '../pipeline/pipeline.js';
 import type { Caller } from '../pipeline/types.js';
+import { watchClose, type CloseWatcher } from './close-watch.js';
+
+/** The abort reason: an AbortError, which the metrics count as "aborted" rather than as a failure. */
+const clientDisconnected = () => new DOMException('client disconnected', 'AbortError');
 
 /**
- * Build the pipeline context for one HTTP request. Its signal aborts when the client goes away
- * before the response has been fully written, which cancels the upstream request.
+ * The pipeline context of one HTTP request. Its signal aborts when the client goes away before
+ * the response has been fully written, which cancels the upstream request.
  *
  * The AbortController is made on first use of `signal`: a cache hit never reads it, and creating
  * one cost ~5 µs of a ~110 µs cached request in profiles. A signal first read after the client
- * left comes back already aborted.
+ * left comes back already aborted. One object per request, methods on the prototype, watching the
+ * response through the shared close listener (no closure per request).
  */
-/** The abort reason: an AbortError, which the metrics count as "aborted" rather than as a failure. */
-const clientDisconnected = () => new DOMException('client disconnected', 'AbortError');
+class HttpRequestContext implements RequestContext, CloseWatcher {
+  readonly caller: Caller;
+  readonly tally: RequestTally | undefined;
+  readonly cacheControl: string | undefined;
+  private ac: AbortController | undefined = undefined;
+  private gone = false;
+
+  constructor(req: FastifyRequest, res: ServerResponse, surface: Caller['surface']) {
+    this.caller = { requestId: req.id, surface };
+    this.tally = req.sutazaiTally ?? undefined;
+    const cc = req.headers['cache-control'];
+    this.cacheControl = cc;
+    // Already closed unfinished: the client left before the handler ran.
+    if (!watchClose(res, this) && !res.writableFinished) this.gone = true;
+  }
+
+  responseClosed(res: ServerResponse): void {
+    if (res.writableFinished) return;
+    this.gone = true;
+    this.ac?.abort(clientDisconnected());
+  }
+
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.gone) this.ac.abort(clientDisconnected());
+    }
+    return this.ac.signal;
+  }
+}
 
 export function requestContext(
   req: FastifyRequest,
   reply: FastifyReply,
   surface: Caller['surface'],
 ): RequestContext {
-  const res = reply.raw;
-  let ac: AbortController | undefined;
-  let gone = false;
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    gone = true;
-    ac?.abort(clientDisconnected());
-  });
-  const cc = req.headers['cache-control'];
-  const tally = req.sutazaiTally;
-  return {
-    caller: { requestId: req.id, surface },
-    ...(tally ? { tally } : {}),
-    get signal() {
-      if (ac === undefined) {
-        ac = new AbortController();
-        if (gone) ac.abort(clientDisconnected());
-      }
-      return ac.signal;
-    },
-    ...(cc !== undefined ? { cacheControl: cc } : {}),
-  };
+  return new HttpRequestContext(req, reply.raw, surface);
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { watchClose, type CloseWatcher } from '../http/close-watch.js';
 import { toGatewayError } from '../http/errors.js';
 import type { CacheStatus, RequestTally } from '../pipeline/pipeline.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
@@ -65,23 +66,34 @@ export interface HttpInstrumentDeps {
 }
 
 /** One request's record: its tally (shared with the pipeline through requestContext) and timing. */
-interface Pending extends RequestTally {
-  t0: number;
-  ri: RouteInfo;
-  m: number;
+class Pending implements RequestTally, CloseWatcher {
+  upstreamMs = 0;
+  calls = 0;
+  cache: CacheStatus | undefined = undefined;
+  constructor(
+    readonly t0: number,
+    readonly ri: RouteInfo,
+    readonly m: number,
+    private readonly done: (p: Pending, res: ServerResponse) => void,
+  ) {}
+  responseClosed(res: ServerResponse): void {
+    this.done(this, res);
+  }
 }
 
-const kPending = Symbol('sutazai.metrics.pending');
-type InstrumentedResponse = ServerResponse & { [kPending]?: Pending };
+/** Starts counting one request (call from an onRequest hook; see instrumentHttp). */
+export type RequestStarter = (req: FastifyRequest, reply: FastifyReply) => void;
 
 /**
  * Count every request when its response closes (finished, or cut off: status 499), by route
- * pattern, so label values stay bounded whatever the URLs. Must be added before the routes.
+ * pattern, so label values stay bounded whatever the URLs. Returns the per-request starter, which
+ * the app's one onRequest hook calls (a hook of its own cost more than the work it does); must be
+ * set up before the routes.
  *
- * Per request this costs one small object and one listener: the 'close' listener is a single
- * shared function that finds the record on the response, not a closure per request.
+ * Per request this costs one small object, watching the response through the shared close
+ * listener (src/http/close-watch.ts), not a closure or a listener of its own.
  */
-export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): void {
+export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): RequestStarter {
   const { prom, windows } = deps;
   const routes = new Map<string | undefined, RouteInfo>();
   const info = (route: string | undefined): RouteInfo => {
@@ -116,13 +128,10 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
     return h;
   };
 
-  // 'close' fires exactly once per response, finished or cut off.
-  function onClose(this: InstrumentedResponse) {
-    const p = this[kPending];
-    if (p === undefined) return;
-    this[kPending] = undefined;
+  // Once per response, finished or cut off.
+  function closed(p: Pending, res: ServerResponse) {
     const ms = performance.now() - p.t0;
-    const status = this.writableFinished ? this.statusCode : 499;
+    const status = res.writableFinished ? res.statusCode : 499;
     const series = seriesOf(p.ri, status, p.m);
     series.count.value++;
     series.duration.observe(ms / 1000);
@@ -133,25 +142,20 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
   }
 
   app.decorateRequest('sutazaiTally', null);
-  app.addHook('onRequest', (req, reply, done) => {
-    const mi = METHODS.indexOf(req.method);
-    const p: Pending = {
-      t0: performance.now(),
-      ri: info(req.routeOptions.url),
-      m: mi < 0 ? METHODS.length - 1 : mi,
-      upstreamMs: 0,
-      calls: 0,
-      cache: undefined,
-    };
-    req.sutazaiTally = p;
-    const res: InstrumentedResponse = reply.raw;
-    res[kPending] = p;
-    res.on('close', onClose);
-    done();
-  });
-
   app.addHook('onError', (req, _reply, err, done) => {
     prom.httpErrors.inc(info(req.routeOptions.url).surface, toGatewayError(err).code);
     done();
   });
+
+  return (req, reply) => {
+    const mi = METHODS.indexOf(req.method);
+    const p = new Pending(
+      performance.now(),
+      info(req.routeOptions.url),
+      mi < 0 ? METHODS.length - 1 : mi,
+      closed,
+    );
+    req.sutazaiTally = p;
+    watchClose(reply.raw, p);
+  };
 }

@@ -19,7 +19,7 @@ import {
   type ProcessReport,
 } from './cluster.js';
 import { registerCollectors } from './collectors.js';
-import { instrumentHttp, MONITORING_ROUTES } from './http.js';
+import { instrumentHttp, MONITORING_ROUTES, type RequestStarter } from './http.js';
 import { createPromMetrics } from './prom.js';
 import { defaultRules, DEFAULT_RULE_SETTINGS, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
@@ -63,8 +63,11 @@ export interface MetricsService {
   readonly registry: Registry;
   /** Put `outer` first and `inner` last in the pipeline's stage list. */
   readonly stages: { outer: Stage; inner: Stage };
-  /** Add the request hooks; call before the routes are registered. */
-  instrument(app: FastifyInstance): void;
+  /**
+   * Add the request hooks (call before the routes are registered); returns what the app's
+   * onRequest hook calls for every request to start counting it.
+   */
+  instrument(app: FastifyInstance): RequestStarter;
   /** Wire stats of modules created after this service. */
   addSources(s: MetricsSources): void;
   /** Prometheus text format; collected at most once a second. */
