@@ -1,26 +1,28 @@
 #!/usr/bin/env node
-// Before/after: the same load against two builds of the gateway side by side (one measured at a
-// time, order alternating each round), e.g. this checkout's dist/ vs a worktree of an older commit:
+// Before/after: the same load against two builds of the gateway, interleaved (bench/lib/interleave.mjs:
+// two gateways per build after a spare, each with its own client connections held open, the load
+// alternating between them in short windows), e.g. this checkout's dist/ vs a worktree of an older commit:
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   (cd /tmp/base && npx tsc -p tsconfig.build.json)
-//   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 6] [--duration 4]
+//   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 12] [--duration 2]
 // Non-streaming POST /api/v1/chat against a zero-latency simulator: cache off, or with --cached
 // every measured request an L1 cache hit. Besides latency and throughput it reports each
-// gateway's CPU time per request over the measured window (from /proc), the steadier figure.
+// gateway's CPU time per request over the measured window (from /proc), the steadier figure, and
+// the medians of the per-pair ratios. Run an A/A first (no --base) to see the harness's own noise.
 // --base may be omitted to compare this build with itself under different settings:
 //   node bench/ab.mjs --cached --base-env SUTAZAI_METRICS=false   (--env K=V sets this side's)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from './lib/load.mjs';
+import { compare, interleaved } from './lib/interleave.mjs';
 import { finishMachine, machineInfo } from './lib/machine.mjs';
-import { CLI, cpuSeconds, startGateway, startSim } from './lib/procs.mjs';
+import { CLI, startGateway, startSim } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
     base: { type: 'string' },
     conc: { type: 'string', default: '16' },
-    rounds: { type: 'string', default: '6' },
-    duration: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '12' },
+    duration: { type: 'string', default: '2' },
     cached: { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
     'base-env': { type: 'string', multiple: true, default: [] },
@@ -30,62 +32,46 @@ const kv = (list) =>
   Object.fromEntries(list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 const machine = machineInfo();
 const sim = await startSim();
-const env = { SUTAZAI_CACHE_MODE: values.cached ? 'all' : 'off' };
-const gws = {
-  base: await startGateway(
-    `ollama=${sim.url}`,
-    { ...env, ...kv(values['base-env']) },
-    {
-      cli: [values.base ? path.resolve(values.base) : CLI],
-    },
-  ),
-  this: await startGateway(`ollama=${sim.url}`, { ...env, ...kv(values.env) }, { cli: [CLI] }),
+const env = { SUTAZAI_CACHE_MODE: values.cached ? 'all' : 'off', REDIS_URL: '', DATABASE_URL: '' };
+const sides = {
+  a: { env: { ...env, ...kv(values['base-env']) }, cli: [values.base ? path.resolve(values.base) : CLI] },
+  b: { env: { ...env, ...kv(values.env) }, cli: [CLI] },
 };
-const runs = { base: [], this: [] };
+const body = { message: 'Hello, how are you?', use_cache: values.cached };
+let runs;
 try {
-  for (let r = 0; r < Number(values.rounds); r++) {
-    for (const side of r % 2 ? ['base', 'this'] : ['this', 'base']) {
-      let cpu0 = 0;
-      let cpuS = 0;
-      const x = await runLoad({
-        url: gws[side].url,
-        method: 'POST',
-        path: '/api/v1/chat',
-        body: { message: 'Hello, how are you?', use_cache: values.cached },
-        connections: Number(values.conc),
-        durationMs: Number(values.duration) * 1000,
-        onWindow: {
-          open: () => (cpu0 = cpuSeconds(gws[side].pid)),
-          close: () => (cpuS = cpuSeconds(gws[side].pid) - cpu0),
-        },
-      });
-      x.cpuUs = (cpuS * 1e6) / Math.max(1, x.requests);
-      runs[side].push(x);
+  runs = await interleaved({
+    start: (side) => startGateway(`ollama=${sim.url}`, sides[side].env, { cli: sides[side].cli }),
+    async prepare(gw) {
+      if (values.cached) {
+        const res = await fetch(`${gw.url}/api/v1/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        await res.text();
+      }
+    },
+    load: { method: 'POST', path: '/api/v1/chat', body, connections: Number(values.conc) },
+    rounds: Number(values.rounds),
+    durationMs: Number(values.duration) * 1000,
+    log: (line) =>
       process.stderr.write(
-        `${side}: ${x.rps.toFixed(0)} rps p50 ${x.p50.toFixed(3)} p99 ${x.p99.toFixed(3)} ms, gateway CPU ${x.cpuUs.toFixed(1)} µs/req\n`,
-      );
-    }
-  }
+        `${line.replace(/\b([ab])([12])\b/, (_, s, k) => `${s === 'a' ? 'base' : 'this'}${k}`)}\n`,
+      ),
+  });
 } finally {
-  for (const g of Object.values(gws)) await g.stop();
   await sim.stop();
 }
-const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-const row = (s) => ({
-  rps: med(runs[s].map((x) => x.rps)),
-  p50: med(runs[s].map((x) => x.p50)),
-  p99: med(runs[s].map((x) => x.p99)),
-  cpuUs: med(runs[s].map((x) => x.cpuUs)),
-});
-const b = row('base');
-const t = row('this');
+const c = compare(runs);
+const line = (name, r) =>
+  `${name}: ${r.rps.toFixed(0)} rps p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} ms, CPU ${r.cpuUsPerRequest.toFixed(1)} µs/req`;
 console.log(
-  `${values.cached ? 'cached' : 'uncached'} chat, conc ${values.conc}, medians of ${values.rounds} rounds × ${values.duration}s`,
+  `${values.cached ? 'cached' : 'uncached'} chat, conc ${values.conc}, medians of ${values.rounds} interleaved rounds × ${values.duration}s`,
 );
+console.log(line('base', c.a));
 console.log(
-  `base: ${b.rps.toFixed(0)} rps p50 ${b.p50.toFixed(3)} p99 ${b.p99.toFixed(3)} ms, CPU ${b.cpuUs.toFixed(1)} µs/req`,
+  `${line('this', c.b)} (per-pair medians: throughput ×${c.throughputRatio.toFixed(3)}, CPU ×${c.cpuRatio.toFixed(3)})`,
 );
-console.log(
-  `this: ${t.rps.toFixed(0)} rps p50 ${t.p50.toFixed(3)} p99 ${t.p99.toFixed(3)} ms, CPU ${t.cpuUs.toFixed(1)} µs/req (throughput ×${(t.rps / b.rps).toFixed(3)}, CPU ×${(t.cpuUs / b.cpuUs).toFixed(3)})`,
-);
+console.log(`pairs (this/base): throughput ${c.pairs.map((p) => p.throughputRatio.toFixed(2)).join(' ')}`);
 console.log(finishMachine(machine));

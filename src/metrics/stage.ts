@@ -135,14 +135,20 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       windows.recordLlm(this.status, done?.usage.completionTokens ?? 0);
     }
   }
-  const bundles = new Map<string, Bundle>();
+  // surface → kind → model label → cache outcome: lookups of strings whose hashes V8 has already
+  // computed, instead of building (and hashing) a joined key per request.
+  type ByCache = Map<CacheStatus, Bundle>;
+  type ByModel = Map<string, ByCache>;
+  const bundles = new Map<string, Map<string, ByModel>>();
   function bundle(surface: string, kind: string, model: string, cache: CacheStatus): Bundle {
-    const key = `${surface}|${kind}|${model}|${cache}`;
-    let b = bundles.get(key);
-    if (b === undefined) {
-      b = new Bundle(surface, kind, model, cache);
-      bundles.set(key, b);
-    }
+    let byKind = bundles.get(surface);
+    if (byKind === undefined) bundles.set(surface, (byKind = new Map<string, ByModel>()));
+    let byModel = byKind.get(kind);
+    if (byModel === undefined) byKind.set(kind, (byModel = new Map<string, ByCache>()));
+    let byCache = byModel.get(model);
+    if (byCache === undefined) byModel.set(model, (byCache = new Map<CacheStatus, Bundle>()));
+    let b = byCache.get(cache);
+    if (b === undefined) byCache.set(cache, (b = new Bundle(surface, kind, model, cache)));
     return b;
   }
 
