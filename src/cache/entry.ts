@@ -81,8 +81,3 @@ export function decodeAnswer(text: string): CachedAnswer | undefined {
     return { kind: 'embed', upstream: e.u, result: e.r };
   return undefined;
 }
-
-/** A fresh iterable over cached chunks (each hit gets its own). */
-export async function* replay(chunks: readonly Chunk[]): AsyncGenerator<Chunk> {
-  for (const c of chunks) yield c;
-}

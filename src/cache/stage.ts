@@ -5,8 +5,8 @@ import type {
   RequestContext,
   Stage,
 } from '../pipeline/pipeline.js';
+import { ChunkList } from '../pipeline/stream.js';
 import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.js';
-import { replay } from './entry.js';
 import { cacheKey } from './keys.js';
 import type { Merger } from './merge.js';
 import type { PromiseMerger } from './merge-promise.js';
@@ -111,7 +111,7 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
           else s.hitsL2++;
           const status: CacheStatus = hit.tier === 'l1' ? 'hit-l1' : 'hit-l2';
           return {
-            chunks: replay(hit.answer.chunks),
+            chunks: new ChunkList(hit.answer.chunks),
             model: hit.answer.model,
             upstream: hit.answer.upstream,
             cache: status,

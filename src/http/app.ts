@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/services.js';
 import { routeCache } from '../cache/route-cache.js';
 import { GatewayError } from '../errors/catalogue.js';
+import { responseFinished } from './inflight.js';
 import { ollamaRoutes } from './ollama/routes.js';
 import { openaiRoutes } from './openai/routes.js';
 import { v1BatchRoutes } from './v1/batch.js';
@@ -31,18 +32,20 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
-  const countRequest = services.metrics?.instrument(app);
-  // One onRequest hook for everything that starts with the request (each hook costs a step of
+  const counter = services.metrics?.instrument(app);
+  // One onRequest and one onResponse hook for everything per request (each hook costs a step of
   // Fastify's hook runner; async ones a promise too). The id is set on the raw response so it is
   // also present on hijacked (streamed) replies.
   app.addHook('onRequest', (req, reply, done) => {
     reply.raw.setHeader('x-request-id', req.id);
-    countRequest?.(req, reply);
+    counter?.start(req, reply);
     done();
   });
   // One access line per request: at warn for 5xx, at debug otherwise (so it costs nothing at info).
   const debug = logger.level === 'debug' || logger.level === 'trace';
   app.addHook('onResponse', (req, reply, done) => {
+    responseFinished(reply.raw);
+    counter?.finish(req, reply);
     const status = reply.statusCode;
     if (status >= 500)
       req.log.warn({ method: req.method, url: req.url, status, ms: reply.elapsedTime }, 'response');

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext, RequestTally } from '../pipeline/pipeline.js';
 import type { Caller } from '../pipeline/types.js';
-import { watchClose, type CloseWatcher } from './close-watch.js';
+import { watchCutOff, type CutOffWatcher } from './inflight.js';
 
 /** The abort reason: an AbortError, which the metrics count as "aborted" rather than as a failure. */
 const clientDisconnected = () => new DOMException('client disconnected', 'AbortError');
@@ -13,10 +13,10 @@ const clientDisconnected = () => new DOMException('client disconnected', 'AbortE
  *
  * The AbortController is made on first use of `signal`: a cache hit never reads it, and creating
  * one cost ~5 µs of a ~110 µs cached request in profiles. A signal first read after the client
- * left comes back already aborted. One object per request, methods on the prototype, watching the
- * response through the shared close listener (no closure per request).
+ * left comes back already aborted. One object per request, methods on the prototype, told of a
+ * cut-off response by the connection's listener (src/http/inflight.ts), not one of its own.
  */
-class HttpRequestContext implements RequestContext, CloseWatcher {
+class HttpRequestContext implements RequestContext, CutOffWatcher {
   readonly caller: Caller;
   readonly tally: RequestTally | undefined;
   readonly cacheControl: string | undefined;
@@ -28,12 +28,11 @@ class HttpRequestContext implements RequestContext, CloseWatcher {
     this.tally = req.sutazaiTally ?? undefined;
     const cc = req.headers['cache-control'];
     this.cacheControl = cc;
-    // Already closed unfinished: the client left before the handler ran.
-    if (!watchClose(res, this) && !res.writableFinished) this.gone = true;
+    // The connection is already gone: the client left before the handler ran.
+    if (!watchCutOff(res, this) && !res.writableFinished) this.gone = true;
   }
 
-  responseClosed(res: ServerResponse): void {
-    if (res.writableFinished) return;
+  responseCutOff(): void {
     this.gone = true;
     this.ac?.abort(clientDisconnected());
   }

@@ -1,7 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { watchClose, type CloseWatcher } from '../http/close-watch.js';
+import { watchCutOff, type CutOffWatcher } from '../http/inflight.js';
 import { toGatewayError } from '../http/errors.js';
 import type { CacheStatus, RequestTally } from '../pipeline/pipeline.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
@@ -66,34 +65,41 @@ export interface HttpInstrumentDeps {
 }
 
 /** One request's record: its tally (shared with the pipeline through requestContext) and timing. */
-class Pending implements RequestTally, CloseWatcher {
+class Pending implements RequestTally, CutOffWatcher {
   upstreamMs = 0;
   calls = 0;
   cache: CacheStatus | undefined = undefined;
+  counted = false;
   constructor(
     readonly t0: number,
     readonly ri: RouteInfo,
     readonly m: number,
-    private readonly done: (p: Pending, res: ServerResponse) => void,
+    private readonly count: (p: Pending, status: number) => void,
   ) {}
-  responseClosed(res: ServerResponse): void {
-    this.done(this, res);
+  /** The connection closed before the response finished: the client went away (499). */
+  responseCutOff(): void {
+    this.count(this, 499);
   }
 }
 
-/** Starts counting one request (call from an onRequest hook; see instrumentHttp). */
-export type RequestStarter = (req: FastifyRequest, reply: FastifyReply) => void;
+/** Per-request calls the app's hooks make (see instrumentHttp). */
+export interface RequestCounter {
+  /** From the onRequest hook: start timing and counting this request. */
+  start(req: FastifyRequest, reply: FastifyReply): void;
+  /** From the onResponse hook: the response finished. */
+  finish(req: FastifyRequest, reply: FastifyReply): void;
+}
 
 /**
- * Count every request when its response closes (finished, or cut off: status 499), by route
- * pattern, so label values stay bounded whatever the URLs. Returns the per-request starter, which
- * the app's one onRequest hook calls (a hook of its own cost more than the work it does); must be
- * set up before the routes.
+ * Count every request when its response finishes, or when its connection closes first (status
+ * 499), by route pattern, so label values stay bounded whatever the URLs. Returns what the app's
+ * onRequest and onResponse hooks call (hooks of its own cost more than the work they do); must
+ * be set up before the routes.
  *
- * Per request this costs one small object, watching the response through the shared close
- * listener (src/http/close-watch.ts), not a closure or a listener of its own.
+ * Per request this costs one small object: no listener or closure of its own (cut-off responses
+ * are found by the connection's listener, src/http/inflight.ts).
  */
-export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): RequestStarter {
+export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): RequestCounter {
   const { prom, windows } = deps;
   const routes = new Map<string | undefined, RouteInfo>();
   const info = (route: string | undefined): RouteInfo => {
@@ -129,9 +135,10 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
   };
 
   // Once per response, finished or cut off.
-  function closed(p: Pending, res: ServerResponse) {
+  function count(p: Pending, status: number) {
+    if (p.counted) return;
+    p.counted = true;
     const ms = performance.now() - p.t0;
-    const status = res.writableFinished ? res.statusCode : 499;
     const series = seriesOf(p.ri, status, p.m);
     series.count.value++;
     series.duration.observe(ms / 1000);
@@ -147,15 +154,21 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
     done();
   });
 
-  return (req, reply) => {
-    const mi = METHODS.indexOf(req.method);
-    const p = new Pending(
-      performance.now(),
-      info(req.routeOptions.url),
-      mi < 0 ? METHODS.length - 1 : mi,
-      closed,
-    );
-    req.sutazaiTally = p;
-    watchClose(reply.raw, p);
+  return {
+    start(req, reply) {
+      const mi = METHODS.indexOf(req.method);
+      const p = new Pending(
+        performance.now(),
+        info(req.routeOptions.url),
+        mi < 0 ? METHODS.length - 1 : mi,
+        count,
+      );
+      req.sutazaiTally = p;
+      watchCutOff(reply.raw, p);
+    },
+    finish(req, reply) {
+      const p = req.sutazaiTally;
+      if (p instanceof Pending) count(p, reply.statusCode);
+    },
   };
 }

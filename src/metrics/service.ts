@@ -19,7 +19,7 @@ import {
   type ProcessReport,
 } from './cluster.js';
 import { registerCollectors } from './collectors.js';
-import { instrumentHttp, MONITORING_ROUTES, type RequestStarter } from './http.js';
+import { instrumentHttp, MONITORING_ROUTES, type RequestCounter } from './http.js';
 import { createPromMetrics } from './prom.js';
 import { defaultRules, DEFAULT_RULE_SETTINGS, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
@@ -65,9 +65,9 @@ export interface MetricsService {
   readonly stages: { outer: Stage; inner: Stage };
   /**
    * Add the request hooks (call before the routes are registered); returns what the app's
-   * onRequest hook calls for every request to start counting it.
+   * onRequest and onResponse hooks call for every request.
    */
-  instrument(app: FastifyInstance): RequestStarter;
+  instrument(app: FastifyInstance): RequestCounter;
   /** Wire stats of modules created after this service. */
   addSources(s: MetricsSources): void;
   /** Prometheus text format; collected at most once a second. */

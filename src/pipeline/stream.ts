@@ -40,24 +40,48 @@ export interface Collected {
   timings?: Extract<Chunk, { type: 'done' }>['timings'];
 }
 
-export async function collect(chunks: AsyncIterable<Chunk>): Promise<Collected> {
-  let text = '';
-  let thinking = '';
-  const toolCalls: ToolCall[] = [];
-  let done: Extract<Chunk, { type: 'done' }> | undefined;
-  for await (const c of chunks) {
-    if (c.type === 'delta') {
-      text += c.text;
-      if (c.thinking) thinking += c.thinking;
-    } else if (c.type === 'tool_calls') toolCalls.push(...c.calls);
-    else done = c;
+/**
+ * Chunks already in memory (a cache hit): iterable like any chunk stream (each iteration starts
+ * from the first chunk), and readable at once by code that knows the type (collect(), the metrics
+ * stage) with no async step per chunk.
+ */
+export class ChunkList implements AsyncIterable<Chunk> {
+  constructor(readonly items: readonly Chunk[]) {}
+  async *[Symbol.asyncIterator](): AsyncGenerator<Chunk> {
+    for (const c of this.items) yield c;
   }
-  return {
-    text,
-    thinking,
-    toolCalls,
-    finishReason: done?.finishReason ?? 'stop',
-    usage: done?.usage ?? { promptTokens: 0, completionTokens: 0 },
-    ...(done?.timings ? { timings: done.timings } : {}),
-  };
+}
+
+export async function collect(chunks: AsyncIterable<Chunk>): Promise<Collected> {
+  const c = new Collector();
+  if (chunks instanceof ChunkList) for (const x of chunks.items) c.add(x);
+  else for await (const x of chunks) c.add(x);
+  return c.result();
+}
+
+class Collector {
+  private text = '';
+  private thinking = '';
+  private readonly toolCalls: ToolCall[] = [];
+  private done: Extract<Chunk, { type: 'done' }> | undefined = undefined;
+
+  add(c: Chunk): void {
+    if (c.type === 'delta') {
+      this.text += c.text;
+      if (c.thinking) this.thinking += c.thinking;
+    } else if (c.type === 'tool_calls') this.toolCalls.push(...c.calls);
+    else this.done = c;
+  }
+
+  result(): Collected {
+    const { text, thinking, toolCalls, done } = this;
+    return {
+      text,
+      thinking,
+      toolCalls,
+      finishReason: done?.finishReason ?? 'stop',
+      usage: done?.usage ?? { promptTokens: 0, completionTokens: 0 },
+      ...(done?.timings ? { timings: done.timings } : {}),
+    };
+  }
 }
