@@ -4,7 +4,7 @@
 // alternating between them in short windows), e.g. this checkout's dist/ vs a worktree of an older commit:
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   (cd /tmp/base && npx tsc -p tsconfig.build.json)
-//   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 12] [--duration 2]
+//   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 12] [--pairs 2] [--duration 2]
 // Non-streaming POST /api/v1/chat against a zero-latency simulator: cache off, or with --cached
 // every measured request an L1 cache hit. Besides latency and throughput it reports each
 // gateway's CPU time per request over the measured window (from /proc), the steadier figure, and
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     base: { type: 'string' },
     conc: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '12' },
+    pairs: { type: 'string', default: '2' },
     duration: { type: 'string', default: '2' },
     cached: { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
@@ -54,10 +55,11 @@ try {
     },
     load: { method: 'POST', path: '/api/v1/chat', body, connections: Number(values.conc) },
     rounds: Number(values.rounds),
+    pairs: Number(values.pairs),
     durationMs: Number(values.duration) * 1000,
     log: (line) =>
       process.stderr.write(
-        `${line.replace(/\b([ab])([12])\b/, (_, s, k) => `${s === 'a' ? 'base' : 'this'}${k}`)}\n`,
+        `${line.replace(/\b([ab])(\d+)\b/, (_, s, k) => `${s === 'a' ? 'base' : 'this'}${k}`)}\n`,
       ),
   });
 } finally {

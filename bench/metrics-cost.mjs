@@ -6,7 +6,7 @@
 // polled on /metrics and /api/v1/metrics once a second all along, as Prometheus and a dashboard
 // would (with metrics off they answer 404).
 // Target: throughput cost ≤ 5 % (the median of the per-pair ratios).
-// Usage: node bench/metrics-cost.mjs [--duration 3] [--warmup 0.5] [--rounds 20] [--connections 1000]
+// Usage: node bench/metrics-cost.mjs [--duration 3] [--warmup 0.5] [--rounds 24] [--pairs 4] [--connections 1000]
 //        [--runner dist|tsx] [--scrape-ms 1000 (0 = no polling)] [--scrape-paths /metrics,/api/v1/metrics]
 //        [--poller separate|inline (poll from the load generator's own process)] [--aa]
 // (--runner dist needs `npm run build`; tsx runs src/ directly; default: dist when built.)
@@ -25,7 +25,8 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '0.5' },
-    rounds: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '24' },
+    pairs: { type: 'string', default: '4' },
     connections: { type: 'string', default: '1000' },
     'scrape-ms': { type: 'string', default: '1000' },
     'scrape-paths': { type: 'string', default: '/metrics,/api/v1/metrics' },
@@ -102,10 +103,11 @@ try {
       check: (t) => t.includes('"cached":true'),
     },
     rounds,
+    pairs: Number(values.pairs),
     durationMs,
     warmupMs,
     log: (line) =>
-      process.stderr.write(`${line.replace(/\b([ab])([12])\b/, (_, s, k) => `${SIDE[s]}${k}`)}\n`),
+      process.stderr.write(`${line.replace(/\b([ab])(\d+)\b/, (_, s, k) => `${SIDE[s]}${k}`)}\n`),
   });
 } finally {
   await sim.stop();
@@ -124,6 +126,7 @@ const result = {
     durationS: durationMs / 1000,
     warmupS: warmupMs / 1000,
     rounds,
+    processesPerSide: Number(values.pairs),
     connections,
     scrapeMs,
     scrapePaths: values['scrape-paths'],

@@ -1,7 +1,8 @@
-// Interleaved A/B measurement on a shared machine: two processes per side, started in the order
-// spare, a1, b1, b2, a2 (the spare is warmed but never measured), each with its own client
-// connections held open for the whole run; the load moves between them in short windows, pair 1
-// and pair 2 in turn, each pair in both orders. Why: in A/A runs (the same build on both sides)
+// Interleaved A/B measurement on a shared machine: `pairs` processes per side (default 2), started
+// in the order spare, a1, b1, b2, a2, a3, b3, ... (the spare is warmed but never measured), each with
+// its own client connections held open for the whole run; the load moves between them in short
+// windows, pair by pair in turn, each pair in both orders. Some processes run 5-15 % slower than
+// their twins for their whole life, so more pairs give a steadier median. Why: in A/A runs (the same build on both sides)
 // the first process started was 10-15 % slower than the others every time (cause not found) and
 // the later of two was ahead by 2-5 %; with this design A/A came out at 0.1 %. Short alternating
 // windows on open connections (no 1000-connection storm per window) cancel the machine's drift.
@@ -19,6 +20,7 @@ export async function interleaved({
   prepare = async () => undefined,
   load,
   rounds,
+  pairs = 2,
   durationMs,
   warmupMs = 500,
   log = (line) => process.stderr.write(`${line}\n`),
@@ -47,7 +49,9 @@ export async function interleaved({
     };
   }
   try {
-    for (const name of ['spare', 'a1', 'b1', 'b2', 'a2']) {
+    const order = ['spare'];
+    for (let j = 1; j <= pairs; j++) order.push(...(j % 2 ? [`a${j}`, `b${j}`] : [`b${j}`, `a${j}`]));
+    for (const name of order) {
       procs[name] = await start(name === 'spare' ? 'a' : name[0], name);
       const stop = await prepare(procs[name], name);
       if (stop) stops.push(stop);
@@ -58,8 +62,8 @@ export async function interleaved({
       );
     }
     for (let r = 0; r < rounds; r++) {
-      const k = (r % 2) + 1;
-      for (const side of (r >> 1) % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
+      const k = (r % pairs) + 1;
+      for (const side of Math.floor(r / pairs) % 2 === 0 ? ['a', 'b'] : ['b', 'a']) {
         const res = await measure(`${side}${k}`, durationMs, warmupMs);
         runs[side].push(res);
         log(

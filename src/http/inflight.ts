@@ -46,9 +46,13 @@ function track(res: Res): boolean {
   if (inflight === undefined) {
     sock.on('close', socketClosed);
     sock[kInflight] = res;
-  } else if (!inflight) sock[kInflight] = res;
-  else if (Array.isArray(inflight)) {
-    if (!inflight.includes(res)) inflight.push(res);
+  } else if (!inflight || (!Array.isArray(inflight) && inflight.writableFinished)) {
+    // (A finished response whose onResponse hook never ran is dropped here, not kept.)
+    sock[kInflight] = res;
+  } else if (Array.isArray(inflight)) {
+    const open = inflight.filter((r) => !r.writableFinished && r !== res);
+    open.push(res);
+    sock[kInflight] = open.length === 1 ? res : open;
   } else if (inflight !== res) sock[kInflight] = [inflight, res];
   return true;
 }
