@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../pipeline/cancel.js';
 /**
  * Single-flight for calls that answer with one value (embeddings): concurrent identical calls
  * share one promise. The call runs under its own AbortController, aborted only when every caller
@@ -6,7 +7,7 @@
 export interface PromiseMerger<T> {
   join(
     key: string,
-    signal: AbortSignal,
+    signal: CancelSignal,
     start: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ value: T; leader: boolean }>;
   stats(): { inFlight: number; flights: number; merged: number };

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../pipeline/cancel.js';
 import type { Chunk } from '../pipeline/types.js';
 
 /** What the upstream call started by a flight resolves to (a subset of GenerationResult). */
@@ -17,7 +18,7 @@ export interface Subscription {
 
 export interface JoinOptions {
   /** The subscriber's own lifetime (its client); leaving never aborts the call for the others. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Start the one upstream call, under the flight's own signal (aborted only when all have left). */
   start: (signal: AbortSignal) => Promise<FlightSource>;
   /**
@@ -62,7 +63,7 @@ interface Flight {
   abandon(): void;
 }
 
-function abortError(signal: AbortSignal): Error {
+function abortError(signal: CancelSignal): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : new DOMException('This operation was aborted', 'AbortError');
 }
@@ -147,7 +148,7 @@ export function createMerger(): Merger {
     return f;
   }
 
-  function subscribe(f: Flight, signal: AbortSignal): AsyncIterableIterator<Chunk> & { leave(): void } {
+  function subscribe(f: Flight, signal: CancelSignal): AsyncIterableIterator<Chunk> & { leave(): void } {
     let i = 0;
     let left = false;
     const leave = () => {
@@ -223,7 +224,7 @@ export function createMerger(): Merger {
 }
 
 /** Resolves with the flight's first chunk; rejects with its error, or when `signal` aborts first. */
-function readyOrAborted(ready: Promise<void>, signal: AbortSignal): Promise<void> {
+function readyOrAborted(ready: Promise<void>, signal: CancelSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });

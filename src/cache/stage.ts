@@ -5,6 +5,7 @@ import type {
   RequestContext,
   Stage,
 } from '../pipeline/pipeline.js';
+import type { CancelSignal } from '../pipeline/cancel.js';
 import { ChunkList } from '../pipeline/stream.js';
 import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.js';
 import { cacheKey } from './keys.js';
@@ -153,7 +154,7 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
           };
         }
       } else s.bypass++;
-      const run = async (signal: AbortSignal): Promise<EmbedOutcome> => {
+      const run = async (signal: CancelSignal): Promise<EmbedOutcome> => {
         const out = await next({ ...ctx, signal });
         s.writes++;
         void cache.set(key, { kind: 'embed', upstream: out.upstream, result: out.result }, ttlMs);

@@ -1,4 +1,5 @@
 import type { UpstreamAdapter } from '../upstreams/types.js';
+import type { CancelSignal } from './cancel.js';
 import type { Caller, Chunk, EmbedRequest, EmbedResult, GenerationRequest, ModelInfo } from './types.js';
 import { primeStream } from './stream.js';
 
@@ -8,7 +9,7 @@ export type CacheStatus = 'hit-l1' | 'hit-l2' | 'miss' | 'merged' | 'bypass';
 export interface RequestContext {
   caller: Caller;
   /** Aborted when the client goes away (or the request times out). */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Request headers relevant to policy (e.g. cache-control), lower-cased names. */
   cacheControl?: string;
   /**

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { errors } from '../errors/catalogue.js';
 import type { GatewayError } from '../errors/catalogue.js';
 import { clientClosed, mapNetworkError, mapStatus } from './errors.js';
+import type { CancelSignal } from '../pipeline/cancel.js';
 import type { UpstreamConfig, UpstreamPoolStats, UpstreamTimeouts } from './types.js';
 
 /**
@@ -19,13 +20,13 @@ export interface UpstreamHttp {
   readonly id: string;
   readonly timeouts: UpstreamTimeouts;
   /** Start a call. Pair every call with `call.end()` in a finally block. */
-  call(signal: AbortSignal, model: string | undefined): UpstreamCall;
+  call(signal: CancelSignal, model: string | undefined): UpstreamCall;
   /** POST/GET and parse the JSON response in one go (non-streaming). */
   json(
     method: Method,
     path: string,
     payload: string | undefined,
-    signal: AbortSignal,
+    signal: CancelSignal,
     model?: string,
   ): Promise<unknown>;
   inFlight(): number;
@@ -139,7 +140,7 @@ export class UpstreamCall {
 
   constructor(
     private readonly ctx: CallContext,
-    private readonly signal: AbortSignal,
+    private readonly signal: CancelSignal,
     private readonly model: string | undefined,
   ) {
     ctx.state.inFlight++;

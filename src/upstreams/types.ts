@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../pipeline/cancel.js';
 import type {
   ChatRequest,
   Chunk,
@@ -34,9 +35,9 @@ export interface UpstreamAdapter {
   readonly id: string;
   readonly kind: UpstreamKind;
   readonly baseUrl: string;
-  chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<Chunk>;
-  generate(req: GenerateRequest, signal: AbortSignal): AsyncIterable<Chunk>;
-  embed(req: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
+  chat(req: ChatRequest, signal: CancelSignal): AsyncIterable<Chunk>;
+  generate(req: GenerateRequest, signal: CancelSignal): AsyncIterable<Chunk>;
+  embed(req: EmbedRequest, signal: CancelSignal): Promise<EmbedResult>;
   listModels(signal: AbortSignal): Promise<ModelInfo[]>;
   health(signal: AbortSignal): Promise<UpstreamHealth>;
   poolStats(): UpstreamPoolStats;

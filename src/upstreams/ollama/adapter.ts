@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../pipeline/cancel.js';
 import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf } from '../errors.js';
@@ -24,7 +25,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     payload: string,
     model: string,
     stream: boolean,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): AsyncGenerator<Chunk, void, undefined> {
     const call = http.call(signal, model);
     const st: OllamaReadState = { upstream: id, toolCalls: 0 };

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../pipeline/cancel.js';
 import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf, upstreamMessage } from '../errors.js';
@@ -46,7 +47,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     payload: string,
     model: string,
     stream: boolean,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): AsyncGenerator<Chunk, void, undefined> {
     const call = http.call(signal, model);
     try {
