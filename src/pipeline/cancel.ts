@@ -17,7 +17,7 @@ export class ClientSignal implements CancelSignal {
   reason: unknown = undefined;
   private listeners: (() => void)[] | undefined = undefined;
 
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
     if (this.aborted) return;
     (this.listeners ??= []).push(listener);
   }
