@@ -140,20 +140,14 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       windows.recordLlm(this.status, done?.usage.completionTokens ?? 0);
     }
   }
-  // surface → kind → model label → cache outcome: lookups of strings whose hashes V8 has already
-  // computed, instead of building (and hashing) a joined key per request.
-  type ByCache = Map<CacheStatus, Bundle>;
-  type ByModel = Map<string, ByCache>;
-  const bundles = new Map<string, Map<string, ByModel>>();
+  const bundles = new Map<string, Bundle>();
   function bundle(surface: string, kind: string, model: string, cache: CacheStatus): Bundle {
-    let byKind = bundles.get(surface);
-    if (byKind === undefined) bundles.set(surface, (byKind = new Map<string, ByModel>()));
-    let byModel = byKind.get(kind);
-    if (byModel === undefined) byKind.set(kind, (byModel = new Map<string, ByCache>()));
-    let byCache = byModel.get(model);
-    if (byCache === undefined) byModel.set(model, (byCache = new Map<CacheStatus, Bundle>()));
-    let b = byCache.get(cache);
-    if (b === undefined) byCache.set(cache, (b = new Bundle(surface, kind, model, cache)));
+    const key = `${surface}|${kind}|${model}|${cache}`;
+    let b = bundles.get(key);
+    if (b === undefined) {
+      b = new Bundle(surface, kind, model, cache);
+      bundles.set(key, b);
+    }
     return b;
   }
 
