@@ -13,35 +13,35 @@ const clientDisconnected = () => new DOMException('client disconnected', 'AbortE
  * the response has been fully written, which cancels the upstream request.
  *
  * The signal is a ClientSignal (a plain object, not an AbortController: see pipeline/cancel.ts),
- * made on first use: a cache hit never reads it. A signal first read after the client left comes
- * back already aborted. One object per request, methods on the prototype, told of a
- * cut-off response by the connection's listener (src/http/inflight.ts), not one of its own.
+ * made on first use, and only then does the context watch for the client leaving (through the
+ * connection's listener, src/http/inflight.ts): a cache hit never reads it and costs neither. A
+ * signal first read after the client left comes back already aborted.
  */
 class HttpRequestContext implements RequestContext, CutOffWatcher {
   readonly caller: Caller;
   readonly tally: RequestTally | undefined;
   readonly cacheControl: string | undefined;
   private ac: ClientSignal | undefined = undefined;
-  private gone = false;
 
-  constructor(req: FastifyRequest, res: ServerResponse, surface: Caller['surface']) {
+  constructor(
+    req: FastifyRequest,
+    private readonly res: ServerResponse,
+    surface: Caller['surface'],
+  ) {
     this.caller = { requestId: req.id, surface };
     this.tally = req.sutazaiTally ?? undefined;
-    const cc = req.headers['cache-control'];
-    this.cacheControl = cc;
-    // The connection is already gone: the client left before the handler ran.
-    if (!watchCutOff(res, this) && !res.writableFinished) this.gone = true;
+    this.cacheControl = req.headers['cache-control'];
   }
 
   responseCutOff(): void {
-    this.gone = true;
     this.ac?.abort(clientDisconnected());
   }
 
   get signal(): CancelSignal {
     if (this.ac === undefined) {
       this.ac = new ClientSignal();
-      if (this.gone) this.ac.abort(clientDisconnected());
+      // Not watchable: the connection is already gone (the client left), or the response is done.
+      if (!watchCutOff(this.res, this) && !this.res.writableFinished) this.ac.abort(clientDisconnected());
     }
     return this.ac;
   }
