@@ -57,10 +57,7 @@ try {
     rounds: Number(values.rounds),
     pairs: Number(values.pairs),
     durationMs: Number(values.duration) * 1000,
-    log: (line) =>
-      process.stderr.write(
-        `${line.replace(/\b([ab])(\d+)\b/, (_, s, k) => `${s === 'a' ? 'base' : 'this'}${k}`)}\n`,
-      ),
+    labels: { a: 'base', b: 'this' },
   });
 } finally {
   await sim.stop();

@@ -76,7 +76,6 @@ const body = { model: 'tinyllama', message: 'What does a cached answer cost?' };
 const machine = machineInfo();
 const sim = await startSim({ cli, readyMs: 30_000 });
 // Side a = metrics off, b = metrics on (both on with --aa), interleaved (bench/lib/interleave.mjs).
-const SIDE = { a: 'off', b: 'on' };
 let raw;
 try {
   raw = await interleaved({
@@ -106,8 +105,7 @@ try {
     pairs: Number(values.pairs),
     durationMs,
     warmupMs,
-    log: (line) =>
-      process.stderr.write(`${line.replace(/\b([ab])(\d+)\b/, (_, s, k) => `${SIDE[s]}${k}`)}\n`),
+    labels: { a: 'off', b: 'on' },
   });
 } finally {
   await sim.stop();

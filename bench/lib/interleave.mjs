@@ -23,8 +23,11 @@ export async function interleaved({
   pairs = 2,
   durationMs,
   warmupMs = 500,
-  log = (line) => process.stderr.write(`${line}\n`),
+  /** How the sides are named in the progress lines (stderr), e.g. { a: 'base', b: 'this' }. */
+  labels = { a: 'a', b: 'b' },
 }) {
+  const log = (line) => process.stderr.write(`${line}\n`);
+  const shown = (name) => (name === 'spare' ? name : `${labels[name[0]]}${name.slice(1)}`);
   const procs = {};
   const loads = {};
   const stops = [];
@@ -58,7 +61,7 @@ export async function interleaved({
       loads[name] = openLoad({ ...load, url: procs[name].url });
       const w = await measure(name, 3000, 2000);
       log(
-        `warm-up ${name.padEnd(5)}: ${w.rps.toFixed(0)} req/s, ${w.connected} connections opened in ${w.connectMs} ms (not counted)`,
+        `warm-up ${shown(name).padEnd(6)}: ${w.rps.toFixed(0)} req/s, ${w.connected} connections opened in ${w.connectMs} ms (not counted)`,
       );
     }
     for (let r = 0; r < rounds; r++) {
@@ -67,7 +70,7 @@ export async function interleaved({
         const res = await measure(`${side}${k}`, durationMs, warmupMs);
         runs[side].push(res);
         log(
-          `round ${r + 1} ${res.process}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${res.cpuUsPerRequest.toFixed(1)} µs/req  errors ${res.errors} non2xx ${res.non2xx}`,
+          `round ${r + 1} ${shown(res.process)}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  CPU ${res.cpuUsPerRequest.toFixed(1)} µs/req  errors ${res.errors} non2xx ${res.non2xx}`,
         );
       }
     }
