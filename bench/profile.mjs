@@ -6,6 +6,7 @@
 // Usage: npm run build && node bench/profile.mjs [--scenario chat|stream|cached|get] [--path /health]
 //        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
 //        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
+//        [--tokens N] (answer length; default the sim's 150)
 //        [--scrape-ms N] (poll /metrics and /api/v1/metrics every N ms meanwhile)
 //        [--target gateway|proxy] (proxy: profile bench/lib/bare-proxy.mjs instead, fed the
 //        direct Ollama-shaped request; the floor to compare the gateway's profile with)
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     path: { type: 'string', default: '/health' },
     target: { type: 'string', default: 'gateway' },
     'scrape-ms': { type: 'string', default: '0' },
+    tokens: { type: 'string' },
   },
 });
 
@@ -88,7 +90,12 @@ let req;
 if (scenario === 'get') req = { method: 'GET', path: values.path };
 else {
   const r = REQUESTS[proxy ? 'ollama' : values.surface](scenario === 'stream');
-  const body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;
+  let body = scenario === 'cached' && values.surface === 'v1' ? { ...r.body, use_cache: true } : r.body;
+  // --tokens N: answers of N tokens (the sim's default is 150), to see the per-request cost.
+  if (values.tokens !== undefined) {
+    const n = Number(values.tokens);
+    body = values.surface === 'openai' && !proxy ? { ...body, max_tokens: n } : { ...body, options: { num_predict: n } };
+  }
   req = { method: 'POST', path: r.path, body };
 }
 // --scrape-ms N: poll /metrics and /api/v1/metrics every N ms during the load, as a monitor would.

@@ -4,20 +4,27 @@
 //  - Same protocol on both sides, so the difference is the gateway: Ollama /api/chat (gateway
 //    Ollama surface vs sim) and OpenAI /v1/chat/completions (gateway OpenAI surface vs sim /v1).
 //  - TTFT = request start → arrival of the first chunk carrying content.
-//  - A third side, the bare proxy (bench/lib/bare-proxy.mjs: node:http + one undici Pool, bytes
-//    streamed through untouched), is the floor any Node proxy pays on this machine.
+//  - Two more sides are measured in the same run as floors: a TCP relay (bench/lib/tcp-relay.mjs:
+//    bytes copied both ways, no HTTP parsing), the cost of one more process hop on this machine;
+//    and the bare proxy (bench/lib/bare-proxy.mjs: node:http + one undici Pool, bytes streamed
+//    through untouched), the floor any Node HTTP proxy pays.
+//  - Arrivals (concurrency > 1): "staggered" starts the clients spread over one request's
+//    duration, so the streams are out of phase as real users' are; "lockstep" starts them all at
+//    once, and since every answer has the same length they stay in step: each round of requests
+//    arrives as a burst of `conc`, and the median TTFT then includes queueing behind half the burst.
 //  - Batching check: every content token's arrival time is recorded per socket read. With the sim
 //    at --tps T, tokens are ~1000/T ms apart; a gateway that buffers would deliver several tokens in
 //    one read (gap ≈ 0). We report the median inter-token gap and the share of gaps under
 //    10% of the expected interval, on both sides.
 // Usage: npm run build && node bench/ttft.mjs [--conc 1,64] [--requests 200] [--rounds 2]
+//        [--arrivals staggered,lockstep]
 //        [--ttft-ms 5] [--tps 50] [--tokens 12] [--upstream ollama|openai] [--surface ollama,openai]
 //        [--from-source]   (run sim and gateway through tsx instead of dist/, for smoke runs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { finishMachine, machineInfo } from './lib/machine.mjs';
-import { CLI, startBareProxy, startGateway, startSim } from './lib/procs.mjs';
+import { CLI, pinCpus, startBareProxy, startGateway, startSim, startTcpRelay } from './lib/procs.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -29,7 +36,10 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '12' },
     upstream: { type: 'string', default: 'ollama' },
     surface: { type: 'string', default: 'ollama,openai' },
+    arrivals: { type: 'string', default: 'staggered,lockstep' },
     'from-source': { type: 'boolean', default: false },
+    /** Load generator and simulator on CPU 0, the process under test on CPU 1 (bench/lib/procs.mjs pinCpus). */
+    pin: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/ttft.json' },
   },
 });
@@ -39,6 +49,9 @@ const rounds = Number(values.rounds);
 const tps = Number(values.tps);
 const tokens = Number(values.tokens);
 const surfaces = values.surface.split(',');
+const arrivalModes = values.arrivals.split(',');
+// One request's expected duration: the spread of staggered starts.
+const requestMs = Number(values['ttft-ms']) + (tps > 0 ? (tokens * 1000) / tps : 0);
 const expectedGapMs = tps > 0 ? 1000 / tps : 0;
 const cliArgs = values['from-source'] ? ['--import', 'tsx', 'src/cli/main.ts'] : [CLI];
 const f = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -106,14 +119,17 @@ async function streamOnce(pool, proto, i) {
   return { ttft: arrivals[0] ?? NaN, arrivals };
 }
 
-async function measure(baseUrl, proto, concurrency, total, warmup) {
+async function measure(baseUrl, proto, concurrency, total, warmup, arrivals) {
   const pool = new Pool(baseUrl, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   let next = 0;
   const ttfts = [];
   const gaps = [];
   let errors = 0;
   const limit = warmup + total;
-  async function worker() {
+  async function worker(k) {
+    if (arrivals === 'staggered' && k > 0) {
+      await new Promise((r) => setTimeout(r, (k * requestMs) / concurrency));
+    }
     while (next < limit) {
       const i = next++;
       try {
@@ -126,7 +142,7 @@ async function measure(baseUrl, proto, concurrency, total, warmup) {
       }
     }
   }
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
   await pool.close();
   const sorted = (a) => [...a].sort((x, y) => x - y);
   const q = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : NaN);
@@ -148,6 +164,7 @@ async function measure(baseUrl, proto, concurrency, total, warmup) {
 }
 
 const machine = machineInfo();
+if (values.pin) pinCpus();
 const sim = await startSim({ cli: cliArgs, tps, ttftMs: values['ttft-ms'], readyMs: 60_000 });
 const upstreamUrl = values.upstream === 'openai' ? `${sim.url}/v1` : sim.url;
 // Every request must really stream from the upstream: no cache, no merging.
@@ -157,58 +174,62 @@ const gw = await startGateway(
   { cli: cliArgs, readyMs: 60_000 },
 );
 const proxy = await startBareProxy(sim.url);
-const urls = { direct: sim.url, proxy: proxy.url, gateway: gw.url };
+const relay = await startTcpRelay(sim.url);
+const urls = { direct: sim.url, relay: relay.url, proxy: proxy.url, gateway: gw.url };
+const SIDES = Object.keys(urls);
 const results = [];
 try {
   for (const surface of surfaces) {
     const proto = PROTOCOLS[surface];
-    for (const c of concs) {
-      const total = Math.max(perConcRequests, c * 3);
-      const runs = { direct: [], proxy: [], gateway: [] };
-      for (let r = 0; r < rounds; r++) {
-        // Rotate the order so drift on a shared machine hits every side.
-        const order = [
-          ['direct', 'proxy', 'gateway'],
-          ['gateway', 'direct', 'proxy'],
-          ['proxy', 'gateway', 'direct'],
-        ][r % 3];
-        for (const side of order) {
-          const res = await measure(urls[side], proto, c, total, c);
-          runs[side].push(res);
-          process.stderr.write(
-            `${surface} c=${c} ${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
-          );
+    for (const c of concs)
+      for (const arrivals of c > 1 ? arrivalModes : ['staggered']) {
+        const total = Math.max(perConcRequests, c * 3);
+        const runs = Object.fromEntries(SIDES.map((side) => [side, []]));
+        for (let r = 0; r < rounds; r++) {
+          // Rotate the order so drift on a shared machine hits every side.
+          const order = SIDES.map((_, k) => SIDES[(k + r) % SIDES.length]);
+          for (const side of order) {
+            const res = await measure(urls[side], proto, c, total, c, arrivals);
+            runs[side].push(res);
+            process.stderr.write(
+              `${surface} c=${c} ${c > 1 ? arrivals + ' ' : ''}${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
+            );
+          }
         }
+        const med = (side, k) =>
+          runs[side].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(runs[side].length / 2)];
+        const pick = (side) => ({
+          ttftP50: med(side, 'ttftP50'),
+          ttftP99: med(side, 'ttftP99'),
+          gapP50: med(side, 'gapP50'),
+          batchedShare: med(side, 'batchedShare'),
+        });
+        const d = pick('direct');
+        const t = pick('relay');
+        const p = pick('proxy');
+        const g = pick('gateway');
+        results.push({
+          surface,
+          concurrency: c,
+          arrivals: c > 1 ? arrivals : 'n/a',
+          requests: total,
+          direct: d,
+          relay: t,
+          proxy: p,
+          gateway: g,
+          addedTtftP50Ms: g.ttftP50 - d.ttftP50,
+          addedTtftP99Ms: g.ttftP99 - d.ttftP99,
+          relayAddedTtftP50Ms: t.ttftP50 - d.ttftP50,
+          proxyAddedTtftP50Ms: p.ttftP50 - d.ttftP50,
+          proxyAddedTtftP99Ms: p.ttftP99 - d.ttftP99,
+          runs,
+        });
       }
-      const med = (side, k) =>
-        runs[side].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(runs[side].length / 2)];
-      const pick = (side) => ({
-        ttftP50: med(side, 'ttftP50'),
-        ttftP99: med(side, 'ttftP99'),
-        gapP50: med(side, 'gapP50'),
-        batchedShare: med(side, 'batchedShare'),
-      });
-      const d = pick('direct');
-      const p = pick('proxy');
-      const g = pick('gateway');
-      results.push({
-        surface,
-        concurrency: c,
-        requests: total,
-        direct: d,
-        proxy: p,
-        gateway: g,
-        addedTtftP50Ms: g.ttftP50 - d.ttftP50,
-        addedTtftP99Ms: g.ttftP99 - d.ttftP99,
-        proxyAddedTtftP50Ms: p.ttftP50 - d.ttftP50,
-        proxyAddedTtftP99Ms: p.ttftP99 - d.ttftP99,
-        runs,
-      });
-    }
   }
 } finally {
   await gw.stop();
   await proxy.stop();
+  await relay.stop();
   await sim.stop();
 }
 const machineLine = finishMachine(machine);
@@ -221,6 +242,8 @@ const settings = {
   tokens,
   rounds,
   expectedGapMs,
+  pinned: values.pin,
+  arrivals: arrivalModes,
 };
 writeFileSync(
   values.out,
@@ -231,11 +254,11 @@ console.log(
   `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds)`,
 );
 console.log(
-  'surface | conc | direct p50 | proxy p50 | gw p50 | gw added p50 (proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',
+  'surface | conc | arrivals | direct p50 | relay p50 | proxy p50 | gw p50 | gw added p50 (relay, proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',
 );
 for (const x of results) {
   console.log(
-    `${x.surface} | ${x.concurrency} | ${f(x.direct.ttftP50)} | ${f(x.proxy.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} (${f(x.proxyAddedTtftP50Ms)}) | ${f(x.direct.ttftP99)} | ${f(x.proxy.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} (${f(x.proxyAddedTtftP99Ms)}) | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
+    `${x.surface} | ${x.concurrency} | ${x.arrivals} | ${f(x.direct.ttftP50)} | ${f(x.relay.ttftP50)} | ${f(x.proxy.ttftP50)} | ${f(x.gateway.ttftP50)} | ${f(x.addedTtftP50Ms)} (${f(x.relayAddedTtftP50Ms)}, ${f(x.proxyAddedTtftP50Ms)}) | ${f(x.direct.ttftP99)} | ${f(x.proxy.ttftP99)} | ${f(x.gateway.ttftP99)} | ${f(x.addedTtftP99Ms)} (${f(x.proxyAddedTtftP99Ms)}) | ${f(x.direct.gapP50, 2)}/${f(x.gateway.gapP50, 2)} | ${f(x.direct.batchedShare * 100, 1)}%/${f(x.gateway.batchedShare * 100, 1)}%`,
   );
 }
 console.log(machineLine);

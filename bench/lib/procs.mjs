@@ -1,6 +1,6 @@
 // Start the simulator, the gateway and a bare node:http server as child processes, so the load
 // generator (this process) does not share an event loop with what it measures.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -44,11 +44,33 @@ export function cpuSeconds(pid) {
   }
 }
 
-export function spawnNode(args, env = {}) {
+/**
+ * CPU pinning (`--pin` in the benchmarks; Linux, needs taskset): on a small machine the load
+ * generator, the simulator and the process under test otherwise take CPU from each other, and
+ * what a benchmark calls "added latency" is then mostly the run queue. pinCpus() puts this
+ * process (the load generator) and the simulator on `load`, and every process under test (the
+ * gateway, the bare proxy, the TCP relay, bare node) on `sut`, as if it had a machine of its own.
+ * The direct baseline runs with the same client and simulator placement.
+ */
+const pinning = { load: undefined, sut: undefined };
+export function pinCpus({ load = '0', sut = '1' } = {}) {
+  pinning.load = load;
+  pinning.sut = sut;
+  pin(process.pid, load);
+}
+
+function pin(pid, cpus) {
+  if (cpus === undefined) return;
+  const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -cp ${cpus} ${pid} failed (is util-linux installed?)`);
+}
+
+export function spawnNode(args, env = {}, { role } = {}) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  if (role !== undefined) pin(child.pid, pinning[role]);
   return {
     child,
     async stop() {
@@ -67,23 +89,27 @@ export function spawnNode(args, env = {}) {
  */
 export async function startSim({ cli = [CLI], tps = 0, ttftMs = 0, extra = [], readyMs = 15000 } = {}) {
   const port = await freePort();
-  const p = spawnNode([
-    ...cli,
-    'sim',
-    '--port',
-    String(port),
-    '--models',
-    'tinyllama',
-    '--tps',
-    String(tps),
-    '--ttft-ms',
-    String(ttftMs),
-    '--parallel',
-    '1024',
-    '--max-queue',
-    '100000',
-    ...extra,
-  ]);
+  const p = spawnNode(
+    [
+      ...cli,
+      'sim',
+      '--port',
+      String(port),
+      '--models',
+      'tinyllama',
+      '--tps',
+      String(tps),
+      '--ttft-ms',
+      String(ttftMs),
+      '--parallel',
+      '1024',
+      '--max-queue',
+      '100000',
+      ...extra,
+    ],
+    {},
+    { role: 'load' },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/api/version`, readyMs);
   return { url, stop: p.stop, pid: p.child.pid };
@@ -92,10 +118,11 @@ export async function startSim({ cli = [CLI], tps = 0, ttftMs = 0, extra = [], r
 /** The gateway as a child process in front of `upstream` (`KIND=URL`), with extra env. */
 export async function startGateway(upstream, env = {}, { cli = [CLI], readyMs = 15000 } = {}) {
   const port = await freePort();
-  const p = spawnNode([...cli, 'serve', '--port', String(port), '--upstream', upstream], {
-    SUTAZAI_LOG_LEVEL: 'warn',
-    ...env,
-  });
+  const p = spawnNode(
+    [...cli, 'serve', '--port', String(port), '--upstream', upstream],
+    { SUTAZAI_LOG_LEVEL: 'warn', ...env },
+    { role: 'sut' },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/`, readyMs);
   return { url, stop: p.stop, pid: p.child.pid };
@@ -111,7 +138,11 @@ export async function startBare(body) {
       req.resume();
       req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length }); res.end(body); });
     }).listen(${port}, '127.0.0.1');`;
-  const p = spawnNode(['-e', script], { BODY: typeof body === 'string' ? body : JSON.stringify(body) });
+  const p = spawnNode(
+    ['-e', script],
+    { BODY: typeof body === 'string' ? body : JSON.stringify(body) },
+    { role: 'sut' },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(url);
   return { url, stop: p.stop, pid: p.child.pid };
@@ -121,7 +152,17 @@ export async function startBare(body) {
 export async function startBareProxy(upstream) {
   const port = await freePort();
   const script = fileURLToPath(new URL('./bare-proxy.mjs', import.meta.url));
-  const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) });
+  const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) }, { role: 'sut' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/api/version`);
+  return { url, stop: p.stop, pid: p.child.pid };
+}
+
+/** A TCP relay in front of `upstream` (bench/lib/tcp-relay.mjs): the floor for any process hop. */
+export async function startTcpRelay(upstream) {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('./tcp-relay.mjs', import.meta.url));
+  const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) }, { role: 'sut' });
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/api/version`);
   return { url, stop: p.stop, pid: p.child.pid };
