@@ -14,6 +14,15 @@ import type { UpstreamConfig, UpstreamPoolStats, UpstreamTimeouts } from './type
  */
 
 type Body = Dispatcher.ResponseData['body'];
+
+/** An incremental parser of a streamed body: text in, complete items out (see UpstreamCall.parse). */
+export interface StreamParser<T> {
+  push(text: string): void;
+  /** The next complete item, or undefined when more text is needed. */
+  next(): T | undefined;
+  /** The item left unterminated when the body ended, if any. */
+  finish(): T | undefined;
+}
 type Method = 'GET' | 'POST';
 
 export interface UpstreamHttp {
@@ -194,19 +203,23 @@ export class UpstreamCall {
   }
 
   /**
-   * The body as decoded UTF-8 text pieces, as they arrive. Switches from the total timer to the
-   * idle timer on the first piece and re-arms it on every piece.
+   * The items `parser` finds in the body (NDJSON objects, SSE events), each as soon as it is
+   * complete. Decodes UTF-8 and parses in one step per network chunk, with no generator between
+   * the body and the parser. Switches from the total timer to the idle timer on the first piece
+   * and re-arms it on every piece.
    */
-  async *text(body: Body): AsyncGenerator<string, void, undefined> {
+  async *parse<T>(body: Body, parser: StreamParser<T>): AsyncGenerator<T, void, undefined> {
     const decoder = new StringDecoder('utf8');
     for await (const buf of body as AsyncIterable<Buffer>) {
       this.touch();
-      const s = decoder.write(buf);
-      if (s.length > 0) yield s;
+      parser.push(decoder.write(buf));
+      for (let item = parser.next(); item !== undefined; item = parser.next()) yield item;
     }
     this.completed = true;
-    const tail = decoder.end();
-    if (tail.length > 0) yield tail;
+    parser.push(decoder.end());
+    for (let item = parser.next(); item !== undefined; item = parser.next()) yield item;
+    const last = parser.finish();
+    if (last !== undefined) yield last;
   }
 
   /** Throws if the call was aborted: stops a consumer from draining already-buffered chunks. */

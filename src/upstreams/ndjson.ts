@@ -1,7 +1,5 @@
 import { errors } from '../errors/catalogue.js';
 import { LineSplitter } from './lines.js';
-import { SseParser } from './sse.js';
-import type { SseEvent } from './sse.js';
 
 /** A parsed JSON object from an upstream; fields are read defensively by the adapters. */
 export type Json = Record<string, unknown>;
@@ -24,28 +22,27 @@ export function asObject(value: unknown, upstream: string): Json {
   return value as Json;
 }
 
-/** NDJSON: one object per non-empty line, yielded as soon as its line is complete. */
-export async function* ndjsonObjects(pieces: AsyncIterable<string>, upstream: string): AsyncGenerator<Json> {
-  const lines = new LineSplitter();
-  for await (const piece of pieces) {
-    lines.push(piece);
-    for (let line = lines.next(); line !== undefined; line = lines.next()) {
-      if (line.trim().length > 0) yield parseObject(line, upstream);
-    }
-  }
-  const tail = lines.rest();
-  if (tail.trim().length > 0) yield parseObject(tail, upstream);
-}
+/** NDJSON: one object per non-empty line, as soon as its line is complete (a StreamParser). */
+export class NdjsonParser {
+  private readonly lines = new LineSplitter();
+  constructor(private readonly upstream: string) {}
 
-/** SSE: each event as soon as its terminating blank line arrived (plus an unterminated last one). */
-export async function* sseEvents(pieces: AsyncIterable<string>): AsyncGenerator<SseEvent> {
-  const parser = new SseParser();
-  for await (const piece of pieces) {
-    parser.push(piece);
-    for (let ev = parser.next(); ev !== undefined; ev = parser.next()) yield ev;
+  push(text: string): void {
+    this.lines.push(text);
   }
-  const last = parser.finish();
-  if (last !== undefined) yield last;
+
+  next(): Json | undefined {
+    for (let line = this.lines.next(); line !== undefined; line = this.lines.next()) {
+      if (line.trim().length > 0) return parseObject(line, this.upstream);
+    }
+    return undefined;
+  }
+
+  /** A last line without its newline. */
+  finish(): Json | undefined {
+    const tail = this.lines.rest();
+    return tail.trim().length > 0 ? parseObject(tail, this.upstream) : undefined;
+  }
 }
 
 /** A number field, 0 when absent or not a number (Ollama omits zero metrics). */

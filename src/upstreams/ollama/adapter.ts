@@ -3,7 +3,7 @@ import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf } from '../errors.js';
 import { createUpstreamHttp } from '../http.js';
-import { asObject, ndjsonObjects, num, str } from '../ndjson.js';
+import { asObject, NdjsonParser, num, str } from '../ndjson.js';
 import type { Json } from '../ndjson.js';
 import { healthCheck } from '../health.js';
 import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
@@ -44,7 +44,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       // The final object's `done` chunk is held until the body has ended, so the connection goes
       // back to the pool intact even if the consumer stops right after it.
       let final: Chunk | undefined;
-      for await (const obj of ndjsonObjects(call.text(body), id)) {
+      for await (const obj of call.parse(body, new NdjsonParser(id))) {
         call.check();
         if (final !== undefined) continue;
         throwIfError(obj);

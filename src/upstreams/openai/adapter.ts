@@ -4,7 +4,8 @@ import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from
 import { messageOf, upstreamMessage } from '../errors.js';
 import { healthCheck } from '../health.js';
 import { createUpstreamHttp } from '../http.js';
-import { asObject, num, parseObject, sseEvents, str } from '../ndjson.js';
+import { asObject, num, parseObject, str } from '../ndjson.js';
+import { SseParser } from '../sse.js';
 import type { Json } from '../ndjson.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
 import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
@@ -79,7 +80,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       let sawDone = false;
       // [DONE] is remembered and the body read to its end before the final chunk is yielded, so
       // the connection returns to the pool intact.
-      for await (const ev of sseEvents(call.text(body))) {
+      for await (const ev of call.parse(body, new SseParser())) {
         call.check();
         if (sawDone) continue;
         if (ev.data === '[DONE]') {
