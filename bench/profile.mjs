@@ -94,7 +94,10 @@ else {
   // --tokens N: answers of N tokens (the sim's default is 150), to see the per-request cost.
   if (values.tokens !== undefined) {
     const n = Number(values.tokens);
-    body = values.surface === 'openai' && !proxy ? { ...body, max_tokens: n } : { ...body, options: { num_predict: n } };
+    body =
+      values.surface === 'openai' && !proxy
+        ? { ...body, max_tokens: n }
+        : { ...body, options: { num_predict: n } };
   }
   req = { method: 'POST', path: r.path, body };
 }
