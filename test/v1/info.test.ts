@@ -81,6 +81,13 @@ describe('info routes', () => {
     expect(loop.utilization).toBeGreaterThanOrEqual(0);
   });
 
+  it('GET /api/v1/status is at most about a second old (the sampler refreshes every second)', async () => {
+    const a = await getJson(`${gw.url}/api/v1/status`);
+    await new Promise((r) => setTimeout(r, 1300));
+    const b = await getJson(`${gw.url}/api/v1/status`);
+    expect(b.json.uptime_s as number).toBeGreaterThan(a.json.uptime_s as number);
+  });
+
   it('GET /api/v1/settings shows effective config without secrets', async () => {
     const r = await getJson(`${gw.url}/api/v1/settings`);
     expect(r.status).toBe(200);

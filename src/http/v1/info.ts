@@ -82,7 +82,9 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
     };
   });
 
-  app.get('/api/v1/status', { config: { cache: { ttlS: 10 } } }, async () => {
+  // Cached for as long as the system sampler's figures last (it samples once a second), so a
+  // status page polled by many clients costs one build per second and never shows stale load.
+  app.get('/api/v1/status', { config: { cache: { ttlS: 1 } } }, async () => {
     const s = deps.system.snapshot();
     return {
       status: 'operational',
