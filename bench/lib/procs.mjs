@@ -148,25 +148,21 @@ export async function startBare(body) {
   return { url, stop: p.stop, pid: p.child.pid };
 }
 
-/** A pass-through Node proxy in front of `upstream` (bench/lib/bare-proxy.mjs): the floor for any Node proxy. */
-export async function startBareProxy(upstream) {
+/** A process under test from a script in bench/lib/ that forwards to `upstream` (env UPSTREAM, PORT). */
+async function startForwarder(file, upstream) {
   const port = await freePort();
-  const script = fileURLToPath(new URL('./bare-proxy.mjs', import.meta.url));
+  const script = fileURLToPath(new URL(file, import.meta.url));
   const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) }, { role: 'sut' });
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/api/version`);
   return { url, stop: p.stop, pid: p.child.pid };
 }
 
+/** A pass-through Node proxy in front of `upstream` (bench/lib/bare-proxy.mjs): the floor for any Node proxy. */
+export const startBareProxy = (upstream) => startForwarder('./bare-proxy.mjs', upstream);
+
 /** A TCP relay in front of `upstream` (bench/lib/tcp-relay.mjs): the floor for any process hop. */
-export async function startTcpRelay(upstream) {
-  const port = await freePort();
-  const script = fileURLToPath(new URL('./tcp-relay.mjs', import.meta.url));
-  const p = spawnNode([script], { UPSTREAM: upstream, PORT: String(port) }, { role: 'sut' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitHttp(`${url}/api/version`);
-  return { url, stop: p.stop, pid: p.child.pid };
-}
+export const startTcpRelay = (upstream) => startForwarder('./tcp-relay.mjs', upstream);
 
 /** Fetch each of `paths` on `url`, then wait `everyMs`, until `stopped()`. Self-contained (see startPoller). */
 async function pollLoop(url, paths, everyMs, stopped) {

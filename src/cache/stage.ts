@@ -6,7 +6,7 @@ import type {
   Stage,
 } from '../pipeline/pipeline.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
-import { ChunkList } from '../pipeline/stream.js';
+import { ChunkList, finalChunk } from '../pipeline/stream.js';
 import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.js';
 import { cacheKey } from './keys.js';
 import type { Merger } from './merge.js';
@@ -45,8 +45,6 @@ export interface CacheStage extends Stage {
   stats(): CacheStageStats;
 }
 
-const isComplete = (chunks: readonly Chunk[]) => chunks.at(-1)?.type === 'done';
-
 /**
  * The response cache and in-flight merging as one pipeline stage.
  * hit → replay cached chunks ('hit-l1' | 'hit-l2'); miss → one upstream call shared by every
@@ -72,7 +70,7 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
     model: string,
     upstream: string,
   ): Promise<void> {
-    if (!isComplete(chunks)) {
+    if (finalChunk(chunks) === undefined) {
       s.incomplete++;
       return;
     }

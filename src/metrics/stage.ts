@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { isGatewayError } from '../errors/catalogue.js';
 import type { CacheStatus, RequestContext, Stage } from '../pipeline/pipeline.js';
-import { ChunkList } from '../pipeline/stream.js';
+import { ChunkList, finalChunk } from '../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../pipeline/types.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
 import type { PromMetrics } from './prom.js';
@@ -78,10 +78,6 @@ function clientWentAway(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
-const doneOf = (chunks: readonly Chunk[]): DoneChunk | undefined => {
-  const last = chunks.at(-1);
-  return last?.type === 'done' ? last : undefined;
-};
 const codeOf = (err: unknown) => (isGatewayError(err) ? err.code : 'SUTAZAI_ERR_INTERNAL');
 const statusOf = (err: unknown) => (isGatewayError(err) ? err.status : 500);
 const cacheTier = (c: CacheStatus) => (c === 'hit-l1' ? 'l1' : c === 'hit-l2' ? 'l2' : 'none');
@@ -227,7 +223,7 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       if (!req.stream && r.chunks instanceof ChunkList) {
         // A whole answer already in memory (a cache hit) for a non-streaming caller, which
         // collects it at once: it has ended well here, so no tap (an async step per chunk).
-        b.end('ok', doneOf(r.chunks.items));
+        b.end('ok', finalChunk(r.chunks.items));
         return r;
       }
       return { chunks: new Tap(r.chunks, b), model: r.model, upstream: r.upstream, cache: r.cache };

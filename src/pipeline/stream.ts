@@ -40,6 +40,12 @@ export interface Collected {
   timings?: Extract<Chunk, { type: 'done' }>['timings'];
 }
 
+/** The `done` chunk that ends a complete answer, or undefined if the answer was cut short. */
+export function finalChunk(chunks: readonly Chunk[]): Extract<Chunk, { type: 'done' }> | undefined {
+  const last = chunks.at(-1);
+  return last?.type === 'done' ? last : undefined;
+}
+
 /**
  * Chunks already in memory (a cache hit): iterable like any chunk stream (each iteration starts
  * from the first chunk), and readable at once by code that knows the type (collect(), the metrics

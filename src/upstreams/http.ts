@@ -14,6 +14,7 @@ import type { UpstreamConfig, UpstreamPoolStats, UpstreamTimeouts } from './type
  */
 
 type Body = Dispatcher.ResponseData['body'];
+type Method = 'GET' | 'POST';
 
 /** An incremental parser of a streamed body: text in, complete items out (see UpstreamCall.parse). */
 export interface StreamParser<T> {
@@ -23,7 +24,6 @@ export interface StreamParser<T> {
   /** The item left unterminated when the body ended, if any. */
   finish(): T | undefined;
 }
-type Method = 'GET' | 'POST';
 
 export interface UpstreamHttp {
   readonly id: string;
