@@ -5,7 +5,7 @@ import { ChunkList, finalChunk } from '../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../pipeline/types.js';
 import type { CounterSeries, HistogramHandle } from './fast.js';
 import type { PromMetrics } from './prom.js';
-import type { TrafficWindows } from './windows.js';
+import { CACHE_OUTCOMES, type TrafficWindows } from './windows.js';
 
 export interface MetricsStageDeps {
   prom: PromMetrics;
@@ -136,15 +136,19 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
       windows.recordLlm(this.status, done?.usage.completionTokens ?? 0);
     }
   }
-  const bundles = new Map<string, Bundle>();
+  // Bundles by surface, kind and model label, then one slot per cache outcome: lookups by strings
+  // the process already holds (no key string built and hashed per request).
+  type Slots = (Bundle | undefined)[];
+  const bundles = new Map<string, Map<string, Map<string, Slots>>>();
   function bundle(surface: string, kind: string, model: string, cache: CacheStatus): Bundle {
-    const key = `${surface}|${kind}|${model}|${cache}`;
-    let b = bundles.get(key);
-    if (b === undefined) {
-      b = new Bundle(surface, kind, model, cache);
-      bundles.set(key, b);
-    }
-    return b;
+    let byKind = bundles.get(surface);
+    if (byKind === undefined) bundles.set(surface, (byKind = new Map<string, Map<string, Slots>>()));
+    let byModel = byKind.get(kind);
+    if (byModel === undefined) byKind.set(kind, (byModel = new Map<string, Slots>()));
+    let slots = byModel.get(model);
+    if (slots === undefined) byModel.set(model, (slots = CACHE_OUTCOMES.map(() => undefined)));
+    const i = CACHE_OUTCOMES.indexOf(cache);
+    return (slots[i] ??= new Bundle(surface, kind, model, cache));
   }
 
   function noteCall(ctx: RequestContext, cache: CacheStatus) {
