@@ -47,18 +47,27 @@ class Tap implements AsyncIterableIterator<Chunk> {
     this.sink.end(how, this.done, err);
   }
 
-  async next(): Promise<IteratorResult<Chunk>> {
-    let r: IteratorResult<Chunk>;
+  /** No async frame per chunk: one reaction on the source's promise, with handlers made once per tap. */
+  next(): Promise<IteratorResult<Chunk>> {
+    let p: Promise<IteratorResult<Chunk>>;
     try {
-      r = await this.it.next();
+      p = this.it.next();
     } catch (err) {
-      this.end(clientWentAway(err) ? 'aborted' : 'error', err);
-      throw err;
+      return this.onFail(err);
     }
+    return p.then(this.onNext, this.onFail);
+  }
+
+  private readonly onNext = (r: IteratorResult<Chunk>): IteratorResult<Chunk> => {
     if (r.done) this.end('ok');
     else if (r.value.type === 'done') this.done = r.value;
     return r;
-  }
+  };
+
+  private readonly onFail = (err: unknown): never => {
+    this.end(clientWentAway(err) ? 'aborted' : 'error', err);
+    throw err;
+  };
 
   return(value?: unknown): Promise<IteratorResult<Chunk>> {
     this.end(this.done ? 'ok' : 'aborted');

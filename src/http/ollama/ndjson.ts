@@ -13,7 +13,7 @@ export interface LineSource {
 }
 
 export const ndjson = (lines: readonly unknown[]): string =>
-  lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+  lines.length === 1 ? `${JSON.stringify(lines[0])}\n` : lines.map((l) => `${JSON.stringify(l)}\n`).join('');
 
 /**
  * Write a generation as Ollama NDJSON: each upstream chunk is written (and flushed) as it
@@ -35,7 +35,10 @@ export async function streamOllama(
     for await (const chunk of result.chunks) {
       if (out.closed) break;
       const mapped = lines.map(chunk);
-      if (mapped.length > 0) await out.write(ndjson(mapped));
+      if (mapped.length > 0) {
+        const drained = out.push(ndjson(mapped));
+        if (drained) await drained;
+      }
     }
     if (!out.closed) {
       const tail = lines.end();

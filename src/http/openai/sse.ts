@@ -15,7 +15,9 @@ export interface FrameSource<T> {
 }
 
 export const sseData = (frames: readonly unknown[]): string =>
-  frames.map((f) => `data: ${JSON.stringify(f)}\n\n`).join('');
+  frames.length === 1
+    ? `data: ${JSON.stringify(frames[0])}\n\n`
+    : frames.map((f) => `data: ${JSON.stringify(f)}\n\n`).join('');
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
@@ -40,7 +42,10 @@ export async function streamOpenAI<T>(
     for await (const chunk of result.chunks) {
       if (out.closed) break;
       const mapped = frames.map(chunk);
-      if (mapped.length > 0) await out.write(sseData(mapped));
+      if (mapped.length > 0) {
+        const drained = out.push(sseData(mapped));
+        if (drained) await drained;
+      }
     }
     if (!out.closed) await out.write(sseData(frames.end()) + SSE_DONE);
   } catch (error) {
