@@ -43,16 +43,37 @@ function write(v: unknown, inArray: boolean): string | undefined {
         return `${out}]`;
       }
       const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      // The objects built below already have sorted keys: sorting them anyway allocated ~10 % of
+      // what a cached request allocates.
+      if (!isSorted(keys)) keys.sort();
       let out = '';
-      for (const k of Object.keys(o).sort()) {
+      for (const k of keys) {
         const s = write(o[k], false);
-        if (s !== undefined) out += `${out ? ',' : ''}${JSON.stringify(k)}:${s}`;
+        if (s !== undefined) out += `${out ? ',' : ''}${QUOTED.get(k) ?? JSON.stringify(k)}:${s}`;
       }
       return `{${out}}`;
     }
     default:
       return undefined;
   }
+}
+
+/** The keys of the objects built below, JSON-quoted once (not per request). */
+const QUOTED: ReadonlyMap<string, string> = new Map(
+  [
+    ...['format', 'kind', 'messages', 'model', 'options', 'think', 'tools', 'images', 'prompt', 'raw'],
+    ...['suffix', 'system', 'dimensions', 'input', 'truncate', 'content', 'role', 'thinking'],
+    ...['toolCallRef', 'toolCalls', 'toolName', 'arguments', 'name', 'ref', 'temperature', 'topP'],
+    ...['topK', 'seed', 'maxTokens', 'stop', 'presencePenalty', 'frequencyPenalty', 'repeatPenalty'],
+    ...['numCtx', 'extra'],
+  ].map((k) => [k, JSON.stringify(k)]),
+);
+
+/** Whether `keys` are in the order Array.prototype.sort() would put them (UTF-16 code units). */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 /**
@@ -86,13 +107,15 @@ function messages(list: ChatMessage[]): Record<string, unknown>[] {
   };
   // Only the fields a message has: fewer keys to sort and write (absent and undefined mean the same).
   return list.map((m) => {
-    const o: Record<string, unknown> = { role: m.role, content: m.content };
+    // Keys added in sorted order, so canonicalJson need not sort them.
+    const o: Record<string, unknown> = { content: m.content };
     if (m.images !== undefined) o.images = m.images;
+    o.role = m.role;
     if (m.thinking !== undefined) o.thinking = m.thinking;
-    if (m.toolCalls !== undefined) {
-      o.toolCalls = m.toolCalls.map((c) => ({ ref: ref(c.id), name: c.name, arguments: c.arguments }));
-    }
     if (m.toolCallId !== undefined) o.toolCallRef = ref(m.toolCallId);
+    if (m.toolCalls !== undefined) {
+      o.toolCalls = m.toolCalls.map((c) => ({ arguments: c.arguments, name: c.name, ref: ref(c.id) }));
+    }
     if (m.toolName !== undefined) o.toolName = m.toolName;
     return o;
   });
@@ -105,37 +128,38 @@ function messages(list: ChatMessage[]): Record<string, unknown>[] {
  */
 export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<string, unknown> {
   switch (req.kind) {
+    // Keys in sorted order, so canonicalJson need not sort them.
     case 'chat':
       return {
-        kind: req.kind,
-        model: req.model,
-        messages: messages(req.messages),
-        tools: req.tools,
         format: req.format,
-        think: req.think,
+        kind: req.kind,
+        messages: messages(req.messages),
+        model: req.model,
         options: options(req.options),
+        think: req.think,
+        tools: req.tools,
       };
     case 'generate':
       return {
+        format: req.format,
+        images: req.images,
         kind: req.kind,
         model: req.model,
-        prompt: req.prompt,
-        system: req.system,
-        suffix: req.suffix,
-        images: req.images,
-        format: req.format,
-        raw: req.raw,
-        think: req.think,
         options: options(req.options),
+        prompt: req.prompt,
+        raw: req.raw,
+        suffix: req.suffix,
+        system: req.system,
+        think: req.think,
       };
     case 'embed':
       return {
+        dimensions: req.dimensions,
+        input: req.input,
         kind: req.kind,
         model: req.model,
-        input: req.input,
-        dimensions: req.dimensions,
-        truncate: req.truncate,
         options: options(req.options),
+        truncate: req.truncate,
       };
   }
 }
