@@ -12,6 +12,7 @@ import { v1BatchRoutes } from './v1/batch.js';
 import { v1ChatRoutes } from './v1/chat.js';
 import { v1InfoRoutes } from './v1/info.js';
 import { v1ErrorHandler } from './v1/render.js';
+import { lazyChildLogger } from './request-logger.js';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
@@ -20,6 +21,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config, logger } = services;
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: lazyChildLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: config.bodyLimit,
     // Honour a sane incoming x-request-id, otherwise make one.
