@@ -50,7 +50,7 @@ function write(v: unknown, inArray: boolean): string | undefined {
       let out = '';
       for (const k of keys) {
         const s = write(o[k], false);
-        if (s !== undefined) out += `${out ? ',' : ''}${QUOTED.get(k) ?? JSON.stringify(k)}:${s}`;
+        if (s !== undefined) out += `${out ? ',' : ''}${quote(k)}:${s}`;
       }
       return `{${out}}`;
     }
@@ -59,16 +59,21 @@ function write(v: unknown, inArray: boolean): string | undefined {
   }
 }
 
-/** The keys of the objects built below, JSON-quoted once (not per request). */
-const QUOTED: ReadonlyMap<string, string> = new Map(
-  [
-    ...['format', 'kind', 'messages', 'model', 'options', 'think', 'tools', 'images', 'prompt', 'raw'],
-    ...['suffix', 'system', 'dimensions', 'input', 'truncate', 'content', 'role', 'thinking'],
-    ...['toolCallRef', 'toolCalls', 'toolName', 'arguments', 'name', 'ref', 'temperature', 'topP'],
-    ...['topK', 'seed', 'maxTokens', 'stop', 'presencePenalty', 'frequencyPenalty', 'repeatPenalty'],
-    ...['numCtx', 'extra'],
-  ].map((k) => [k, JSON.stringify(k)]),
-);
+/**
+ * Object keys JSON-quoted once, not per request: the same few field names recur in every key.
+ * Keys from client-supplied values (schemas, tool parameters) are unbounded, so the memo stops
+ * growing at QUOTED_MAX entries and quotes anything after that on the spot.
+ */
+const QUOTED_MAX = 512;
+const quoted = new Map<string, string>();
+function quote(key: string): string {
+  let q = quoted.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quoted.size < QUOTED_MAX) quoted.set(key, q);
+  }
+  return q;
+}
 
 /** Whether `keys` are in the order Array.prototype.sort() would put them (UTF-16 code units). */
 function isSorted(keys: readonly string[]): boolean {
