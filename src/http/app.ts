@@ -36,10 +36,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
   const counter = services.metrics?.instrument(app);
   // One onRequest and one onResponse hook for everything per request (each hook costs a step of
-  // Fastify's hook runner; async ones a promise too). The id is set on the raw response so it is
-  // also present on hijacked (streamed) replies.
+  // Fastify's hook runner; async ones a promise too). The id is a reply header, so Node writes the
+  // head in one go (setHeader on the raw response would send every writeHead down its slow path,
+  // a validated copy per header); streamed replies copy the reply headers (openRawStream).
   app.addHook('onRequest', (req, reply, done) => {
-    reply.raw.setHeader('x-request-id', req.id);
+    void reply.header('x-request-id', req.id);
     counter?.start(req, reply);
     done();
   });

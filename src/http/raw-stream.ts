@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 
 /**
@@ -33,15 +33,16 @@ export function openRawStream(
   contentType: string,
   { headers = {}, status = 200, flushHeaders = true }: RawStreamOptions = {},
 ): RawStream {
+  // The reply's own headers (x-request-id, any a hook set) go out too: hijacking skips Fastify's send.
+  const head = reply.getHeaders() as OutgoingHttpHeaders;
+  head['content-type'] = contentType;
+  head['cache-control'] = 'no-cache';
+  head['x-accel-buffering'] = 'no';
+  head.connection = 'keep-alive';
+  for (const k in headers) head[k] = headers[k];
   reply.hijack();
   const res: ServerResponse = reply.raw;
-  res.writeHead(status, {
-    'content-type': contentType,
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-    connection: 'keep-alive',
-    ...headers,
-  });
+  res.writeHead(status, head);
   if (flushHeaders) res.flushHeaders();
   function push(data: string): Promise<void> | undefined {
     if (res.destroyed || res.writableEnded || res.write(data)) return undefined;

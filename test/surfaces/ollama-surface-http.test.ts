@@ -104,8 +104,10 @@ describe('Ollama surface: errors as {"error": "..."}', () => {
       'application/json',
     ],
   ])('%s → %i', async (_name, status, body, type) => {
-    const r = await postJson(`${url}/api/chat`, body, { 'content-type': type });
+    const r = await postJson(`${url}/api/chat`, body, { 'content-type': type, 'x-request-id': 'err-1' });
     expect(r.status).toBe(status);
+    // Error replies carry the request id too, including those Fastify raises itself (400, 413).
+    expect(r.headers.get('x-request-id')).toBe('err-1');
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Object.keys(r.json)).toEqual(['error']);
     expect(typeof r.json.error).toBe('string');
@@ -116,6 +118,7 @@ describe('Ollama surface: errors as {"error": "..."}', () => {
     const r = await postJson(`${url}/api/generate`, { model: 'tinyllama', prompt: 'x', stream: false });
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBeTruthy();
+    expect(r.headers.get('x-request-id')).toBeTruthy();
     expect(typeof r.json.error).toBe('string');
   });
 });
