@@ -12,12 +12,17 @@
 //    duration, so the streams are out of phase as real users' are; "lockstep" starts them all at
 //    once, and since every answer has the same length they stay in step: each round of requests
 //    arrives as a burst of `conc`, and the median TTFT then includes queueing behind half the burst.
+//  - Warm-up: before a surface is measured, every side first serves --warmup streaming requests of
+//    that surface (short answers, concurrency 32), so V8 has optimised the code on each side's
+//    request path; a process that has served a few hundred requests still runs much of it in the
+//    interpreter or baseline tier, which at concurrency 1 added ~0.3 ms to the gateway. Steady
+//    state is what a running gateway serves; `--warmup 0` measures a freshly started one.
 //  - Batching check: every content token's arrival time is recorded per socket read. With the sim
 //    at --tps T, tokens are ~1000/T ms apart; a gateway that buffers would deliver several tokens in
 //    one read (gap ≈ 0). We report the median inter-token gap and the share of gaps under
 //    10% of the expected interval, on both sides.
 // Usage: npm run build && node bench/ttft.mjs [--conc 1,64] [--requests 200] [--rounds 2]
-//        [--arrivals staggered,lockstep]
+//        [--arrivals staggered,lockstep] [--warmup 3000]
 //        [--ttft-ms 5] [--tps 50] [--tokens 12] [--upstream ollama|openai] [--surface ollama,openai]
 //        [--from-source]   (run sim and gateway through tsx instead of dist/, for smoke runs)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +42,8 @@ const { values } = parseArgs({
     upstream: { type: 'string', default: 'ollama' },
     surface: { type: 'string', default: 'ollama,openai' },
     arrivals: { type: 'string', default: 'staggered,lockstep' },
+    /** Streaming requests each side serves (per surface, concurrency 32) before it is measured. */
+    warmup: { type: 'string', default: '3000' },
     'from-source': { type: 'boolean', default: false },
     /** Load generator and simulator on CPU 0, the process under test on CPU 1 (bench/lib/procs.mjs pinCpus). */
     pin: { type: 'boolean', default: false },
@@ -50,6 +57,7 @@ const tps = Number(values.tps);
 const tokens = Number(values.tokens);
 const surfaces = values.surface.split(',');
 const arrivalModes = values.arrivals.split(',');
+const warmupRequests = Number(values.warmup);
 // One request's expected duration: the spread of staggered starts.
 const requestMs = Number(values['ttft-ms']) + (tps > 0 ? (tokens * 1000) / tps : 0);
 const expectedGapMs = tps > 0 ? 1000 / tps : 0;
@@ -60,11 +68,11 @@ const f = (n, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const PROTOCOLS = {
   ollama: {
     path: '/api/chat',
-    body: (i) => ({
+    body: (i, n = tokens) => ({
       model: 'tinyllama',
       messages: [{ role: 'user', content: `request ${i}: tell me something` }],
       stream: true,
-      options: { num_predict: tokens },
+      options: { num_predict: n },
     }),
     separator: '\n',
     token: (piece) => {
@@ -75,11 +83,11 @@ const PROTOCOLS = {
   },
   openai: {
     path: '/v1/chat/completions',
-    body: (i) => ({
+    body: (i, n = tokens) => ({
       model: 'tinyllama',
       messages: [{ role: 'user', content: `request ${i}: tell me something` }],
       stream: true,
-      max_tokens: tokens,
+      max_tokens: n,
     }),
     separator: '\n\n',
     token: (piece) => {
@@ -117,6 +125,28 @@ async function streamOnce(pool, proto, i) {
     }
   }
   return { ttft: arrivals[0] ?? NaN, arrivals };
+}
+
+/** Warm-up: `n` short streams of `proto` at concurrency 32, results discarded. */
+async function warm(baseUrl, proto, n) {
+  if (n <= 0) return;
+  const pool = new Pool(baseUrl, { connections: 32, keepAliveTimeout: 60_000 });
+  let next = 0;
+  const one = async () => {
+    while (next < n) {
+      const i = next++;
+      const res = await pool.request({
+        method: 'POST',
+        path: proto.path,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(proto.body(`warm ${i}`, 2)),
+      });
+      if (res.statusCode !== 200) throw new Error(`warm-up ${baseUrl}${proto.path}: HTTP ${res.statusCode}`);
+      for await (const _ of res.body);
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, one));
+  await pool.close();
 }
 
 async function measure(baseUrl, proto, concurrency, total, warmup, arrivals) {
@@ -181,6 +211,11 @@ const results = [];
 try {
   for (const surface of surfaces) {
     const proto = PROTOCOLS[surface];
+    const warmStart = Date.now();
+    for (const side of SIDES) await warm(urls[side], proto, warmupRequests);
+    process.stderr.write(
+      `${surface}: warm-up ${warmupRequests} requests per side, ${Date.now() - warmStart} ms\n`,
+    );
     for (const c of concs)
       for (const arrivals of c > 1 ? arrivalModes : ['staggered']) {
         const total = Math.max(perConcRequests, c * 3);
@@ -243,6 +278,7 @@ const settings = {
   rounds,
   expectedGapMs,
   pinned: values.pin,
+  warmupRequests,
   arrivals: arrivalModes,
 };
 writeFileSync(
@@ -251,7 +287,7 @@ writeFileSync(
 );
 
 console.log(
-  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds)`,
+  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds; warm-up ${warmupRequests} requests per side and surface)`,
 );
 console.log(
   'surface | conc | arrivals | direct p50 | relay p50 | proxy p50 | gw p50 | gw added p50 (relay, proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',

@@ -132,6 +132,154 @@ class CallAbort extends EventEmitter {
 }
 
 /**
+ * The items of a streamed body, read in flowing mode: undici emits each network chunk as a 'data'
+ * event from its socket handler, and the chunk is decoded, parsed and handed to a waiting `next()`
+ * right there. This replaces a Readable async iterator plus a generator over it, which cost two
+ * async hops and their promises per chunk. Backpressure: the body is paused once PAUSE_AT parsed
+ * items wait for the consumer, and resumed when they have all been taken. Errors reach the consumer after the
+ * items parsed before them; `return()` (the consumer stopped) destroys the body, which aborts the
+ * upstream request.
+ */
+/**
+ * Parsed items a body may run ahead of its consumer before it is paused. Pausing and resuming an
+ * undici body costs a round through the stream machinery and the socket each time, so it is kept
+ * for a consumer that really falls behind (a slow client), not for every multi-item network chunk.
+ */
+const PAUSE_AT = 64;
+
+class BodyItems<T> implements AsyncIterableIterator<T> {
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly queue: T[] = [];
+  private head = 0;
+  private ended = false;
+  private error: Error | undefined = undefined;
+  private paused = false;
+  private resolve: ((r: IteratorResult<T>) => void) | undefined = undefined;
+  private reject: ((err: unknown) => void) | undefined = undefined;
+
+  constructor(
+    private readonly call: UpstreamCall,
+    private readonly body: Body,
+    private readonly parser: StreamParser<T>,
+  ) {
+    body.on('data', this.onData);
+    body.on('end', this.onEnd);
+    // Stays attached for good: a destroyed body may still emit 'error', which must not go unheard.
+    body.on('error', this.onError);
+    body.on('close', this.onClose);
+  }
+
+  private readonly onData = (buf: Buffer): void => {
+    this.call.received();
+    if (!this.feed(this.decoder.write(buf), false)) return;
+    this.settle();
+    if (this.queue.length - this.head >= PAUSE_AT && !this.paused) {
+      this.paused = true;
+      this.body.pause();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.call.bodyEnded();
+    this.body.off('data', this.onData);
+    if (!this.feed(this.decoder.end(), true)) return;
+    this.ended = true;
+    this.settle();
+  };
+
+  private readonly onError = (err: unknown): void => {
+    this.fail(err);
+  };
+
+  /** Closed without 'end' or 'error' (destroyed quietly): the answer is cut short. */
+  private readonly onClose = (): void => {
+    // Checked first: 'close' follows every normal 'end', and an Error costs a stack trace.
+    if (this.ended || this.error !== undefined) return;
+    this.fail(new Error('upstream body closed before its end'));
+  };
+
+  /** Parses `text` into the queue; a parser error (bad upstream data) fails the stream and stops the body. */
+  private feed(text: string, atEnd: boolean): boolean {
+    try {
+      const { parser, queue } = this;
+      parser.push(text);
+      for (let item = parser.next(); item !== undefined; item = parser.next()) queue.push(item);
+      if (atEnd) {
+        const last = parser.finish();
+        if (last !== undefined) queue.push(last);
+      }
+      return true;
+    } catch (err) {
+      this.fail(err);
+      this.body.off('data', this.onData);
+      this.body.destroy();
+      return false;
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.ended || this.error !== undefined) return;
+    this.error = err instanceof Error ? err : new Error(String(err));
+    this.settle();
+  }
+
+  /** Hands the next item, the end or the error to a waiting `next()`. */
+  private settle(): void {
+    const resolve = this.resolve;
+    if (resolve === undefined) return;
+    if (this.head < this.queue.length) {
+      this.resolve = this.reject = undefined;
+      resolve({ done: false, value: this.take() });
+    } else if (this.error !== undefined) {
+      const reject = this.reject!;
+      this.resolve = this.reject = undefined;
+      reject(this.error);
+    } else if (this.ended) {
+      this.resolve = this.reject = undefined;
+      resolve({ done: true, value: undefined });
+    }
+  }
+
+  private take(): T {
+    const item = this.queue[this.head++]!;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      if (this.paused) {
+        this.paused = false;
+        this.body.resume();
+      }
+    }
+    return item;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.take() });
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.queue.length = 0;
+    this.head = 0;
+    if (!this.ended && this.error === undefined) {
+      this.error = new Error('stream closed by its consumer');
+      this.body.off('data', this.onData);
+      this.body.destroy();
+    }
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
+/**
  * One upstream request. Timers: `totalMs` covers the whole non-streaming call and the time to the
  * first body chunk of a stream; after that `idleMs` limits the silence between chunks. Any stop
  * (caller abort, timeout, early `return()` of the consumer) aborts the undici request, which
@@ -204,22 +352,21 @@ export class UpstreamCall {
 
   /**
    * The items `parser` finds in the body (NDJSON objects, SSE events), each as soon as it is
-   * complete. Decodes UTF-8 and parses in one step per network chunk, with no generator between
-   * the body and the parser. Switches from the total timer to the idle timer on the first piece
+   * complete (see BodyItems). Switches from the total timer to the idle timer on the first piece
    * and re-arms it on every piece.
    */
-  async *parse<T>(body: Body, parser: StreamParser<T>): AsyncGenerator<T, void, undefined> {
-    const decoder = new StringDecoder('utf8');
-    for await (const buf of body as AsyncIterable<Buffer>) {
-      this.touch();
-      parser.push(decoder.write(buf));
-      for (let item = parser.next(); item !== undefined; item = parser.next()) yield item;
-    }
+  parse<T>(body: Body, parser: StreamParser<T>): AsyncIterableIterator<T> {
+    return new BodyItems(this, body, parser);
+  }
+
+  /** A body piece arrived (BodyItems). */
+  received(): void {
+    this.touch();
+  }
+
+  /** The body was read to its end (BodyItems): the connection can go back to the pool. */
+  bodyEnded(): void {
     this.completed = true;
-    parser.push(decoder.end());
-    for (let item = parser.next(); item !== undefined; item = parser.next()) yield item;
-    const last = parser.finish();
-    if (last !== undefined) yield last;
   }
 
   /** Throws if the call was aborted: stops a consumer from draining already-buffered chunks. */

@@ -133,6 +133,35 @@ describe('adapters against a misbehaving upstream', () => {
     }
   });
 
+  it('a burst far ahead of a slow consumer arrives whole and in order (the body pauses and resumes)', async () => {
+    const n = 600;
+    up.script = (q, res) => {
+      const lines: string[] = [];
+      if (q.url?.startsWith('/v1')) {
+        for (let i = 0; i < n; i++) lines.push(sse(delta(`${i},`)));
+        lines.push(sse({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), 'data: [DONE]\n\n');
+      } else {
+        for (let i = 0; i < n; i++) lines.push(ndjson({ message: { content: `${i},` }, done: false }));
+        lines.push(ndjson({ message: { content: '' }, done: true, done_reason: 'stop' }));
+      }
+      res.end(lines.join('')); // one write: hundreds of items in the first network chunks
+    };
+    const want = Array.from({ length: n }, (_, i) => `${i},`).join('');
+    for (const [, a] of both()) {
+      let text = '';
+      let k = 0;
+      let done = false;
+      for await (const c of a.chat(chatReq({ stream: true }), signal)) {
+        if (c.type === 'delta') text += c.text;
+        if (c.type === 'done') done = true;
+        // A consumer slower than the upstream: the parsed backlog passes the pause threshold.
+        if (++k % 50 === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(text).toBe(want);
+      expect(done).toBe(true);
+    }
+  });
+
   it('ollama: text on the final line is kept; metrics absent → usage 0; load done_reason → stop', async () => {
     up.script = (_q, res) =>
       writeSlowly(res, [
