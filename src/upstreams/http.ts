@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -141,64 +142,111 @@ class CallAbort extends EventEmitter {
  * upstream request.
  */
 /**
- * Parsed items a body may run ahead of its consumer before it is paused. Pausing and resuming an
- * undici body costs a round through the stream machinery and the socket each time, so it is kept
- * for a consumer that really falls behind (a slow client), not for every multi-item network chunk.
+ * Parsed items a stream may run ahead of its consumer before the upstream socket is paused.
+ * Pausing and resuming costs a round through undici and the socket each time, so it is kept for a
+ * consumer that really falls behind (a slow client), not for every multi-item network chunk.
  */
 const PAUSE_AT = 64;
 
-class BodyItems<T> implements AsyncIterableIterator<T> {
+/**
+ * One streamed upstream response, as undici's dispatch handler and as the async iterator of the
+ * items `parser` finds in its body. Each network chunk is decoded, parsed and handed to a waiting
+ * `next()` inside undici's socket callback: no Readable, no async iterator over it, no generator
+ * between the body and the parser (which together cost several async hops and their promises per
+ * chunk). Resolves `opened` with itself on a 2xx status; any other status is read to its end and
+ * rejected as the mapped error. Errors reach the consumer after the items parsed before them;
+ * `return()` (the consumer stopped) aborts the upstream request.
+ */
+class StreamItems<T> implements AsyncIterableIterator<T>, Dispatcher.DispatchHandler {
   private readonly decoder = new StringDecoder('utf8');
   private readonly queue: T[] = [];
   private head = 0;
   private ended = false;
   private error: Error | undefined = undefined;
-  private paused = false;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
   private resolve: ((r: IteratorResult<T>) => void) | undefined = undefined;
   private reject: ((err: unknown) => void) | undefined = undefined;
+  /** Pending until the status line: the stream's own promise. */
+  private opened: { resolve: (it: StreamItems<T>) => void; reject: (err: unknown) => void } | undefined;
+  /** A non-2xx answer being read for its error message. */
+  private refusal: { status: number; headers: IncomingHttpHeaders; text: string } | undefined = undefined;
 
   constructor(
     private readonly call: UpstreamCall,
-    private readonly body: Body,
     private readonly parser: StreamParser<T>,
+    resolve: (it: StreamItems<T>) => void,
+    reject: (err: unknown) => void,
   ) {
-    body.on('data', this.onData);
-    body.on('end', this.onEnd);
-    // Stays attached for good: a destroyed body may still emit 'error', which must not go unheard.
-    body.on('error', this.onError);
-    body.on('close', this.onClose);
+    this.opened = { resolve, reject };
   }
 
-  private readonly onData = (buf: Buffer): void => {
-    this.call.received();
-    if (!this.feed(this.decoder.write(buf), false)) return;
-    this.settle();
-    if (this.queue.length - this.head >= PAUSE_AT && !this.paused) {
-      this.paused = true;
-      this.body.pause();
-    }
-  };
+  // ---- undici's side
 
-  private readonly onEnd = (): void => {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.call.attach(controller);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.call.responded();
+    if (statusCode >= 200 && statusCode < 300) {
+      const opened = this.opened;
+      this.opened = undefined;
+      opened?.resolve(this);
+    } else if (statusCode >= 200) {
+      this.refusal = { status: statusCode, headers: headers, text: '' };
+    }
+    // 1xx informational heads are skipped: the real status follows.
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.refusal !== undefined) {
+      this.refusal.text += this.decoder.write(chunk);
+      return;
+    }
+    this.call.received();
+    if (!this.feed(this.decoder.write(chunk), false)) return;
+    this.settle();
+    if (this.queue.length - this.head >= PAUSE_AT && !controller.paused) controller.pause();
+  }
+
+  onResponseEnd(): void {
     this.call.bodyEnded();
-    this.body.off('data', this.onData);
+    const refusal = this.refusal;
+    if (refusal !== undefined) {
+      refusal.text += this.decoder.end();
+      this.rejectOpen(this.call.refused(refusal.status, refusal.headers, refusal.text));
+      return;
+    }
     if (!this.feed(this.decoder.end(), true)) return;
     this.ended = true;
     this.settle();
-  };
+  }
 
-  private readonly onError = (err: unknown): void => {
-    this.fail(err);
-  };
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.opened !== undefined) this.rejectOpen(err);
+    else this.fail(err);
+  }
 
-  /** Closed without 'end' or 'error' (destroyed quietly): the answer is cut short. */
-  private readonly onClose = (): void => {
-    // Checked first: 'close' follows every normal 'end', and an Error costs a stack trace.
-    if (this.ended || this.error !== undefined) return;
-    this.fail(new Error('upstream body closed before its end'));
-  };
+  /** The call was aborted (timeout, client gone): fail now, even before any response. */
+  callAborted(failure: Error): void {
+    if (this.opened !== undefined) this.rejectOpen(failure);
+    else this.fail(failure);
+  }
 
-  /** Parses `text` into the queue; a parser error (bad upstream data) fails the stream and stops the body. */
+  private rejectOpen(err: unknown): void {
+    const opened = this.opened;
+    this.opened = undefined;
+    opened?.reject(err);
+  }
+
+  // ---- the consumer's side
+
+  /** Parses `text` into the queue; a parser error (bad upstream data) fails the stream and aborts the call. */
   private feed(text: string, atEnd: boolean): boolean {
     try {
       const { parser, queue } = this;
@@ -211,8 +259,7 @@ class BodyItems<T> implements AsyncIterableIterator<T> {
       return true;
     } catch (err) {
       this.fail(err);
-      this.body.off('data', this.onData);
-      this.body.destroy();
+      if (!atEnd) this.controller?.abort(this.error!);
       return false;
     }
   }
@@ -245,10 +292,7 @@ class BodyItems<T> implements AsyncIterableIterator<T> {
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
-      if (this.paused) {
-        this.paused = false;
-        this.body.resume();
-      }
+      if (this.controller?.paused === true) this.controller.resume();
     }
     return item;
   }
@@ -268,8 +312,7 @@ class BodyItems<T> implements AsyncIterableIterator<T> {
     this.head = 0;
     if (!this.ended && this.error === undefined) {
       this.error = new Error('stream closed by its consumer');
-      this.body.off('data', this.onData);
-      this.body.destroy();
+      this.controller?.abort(this.error);
     }
     return Promise.resolve({ done: true, value: undefined });
   }
@@ -286,7 +329,11 @@ class BodyItems<T> implements AsyncIterableIterator<T> {
  * destroys the socket so the upstream sees the disconnect and frees its slot.
  */
 export class UpstreamCall {
-  private readonly ac = new CallAbort();
+  /** The cancel handle of a request() call (send); a stream is cancelled through its controller. */
+  private ac: CallAbort | undefined = undefined;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
+  private items: { callAborted(failure: Error): void } | undefined = undefined;
+  private aborted = false;
   private timer: NodeJS.Timeout | undefined;
   private idle = false;
   private started = false;
@@ -319,12 +366,17 @@ export class UpstreamCall {
 
   private abort(failure: GatewayError): void {
     if (this.failure === undefined) this.failure = failure;
-    this.ac.abort(this.failure);
+    this.aborted = true;
+    this.ac?.abort(this.failure);
+    this.controller?.abort(this.failure);
+    // A stream still waiting for its status (queued in the pool, or slow headers) fails now.
+    this.items?.callAborted(this.failure);
   }
 
   /** Sends the request; resolves with the body of a 2xx response, throws the mapped error otherwise. */
   async send(method: Method, path: string, payload: string | undefined): Promise<Body> {
     if (this.failure !== undefined) throw this.failure;
+    this.ac = new CallAbort();
     const res = await this.ctx.pool.request({
       path: this.ctx.basePath + path,
       method,
@@ -351,20 +403,50 @@ export class UpstreamCall {
   }
 
   /**
-   * The items `parser` finds in the body (NDJSON objects, SSE events), each as soon as it is
-   * complete (see BodyItems). Switches from the total timer to the idle timer on the first piece
-   * and re-arms it on every piece.
+   * Sends a streaming request. Resolves on a 2xx status with the items `parser` finds in the body
+   * (NDJSON objects, SSE events), each as soon as it is complete (see StreamItems); throws the
+   * mapped error otherwise. Switches from the total timer to the idle timer on the first body
+   * piece and re-arms it on every piece.
    */
-  parse<T>(body: Body, parser: StreamParser<T>): AsyncIterableIterator<T> {
-    return new BodyItems(this, body, parser);
+  stream<T>(
+    method: Method,
+    path: string,
+    payload: string | undefined,
+    parser: StreamParser<T>,
+  ): Promise<AsyncIterableIterator<T>> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const items = new StreamItems(this, parser, resolve, reject);
+      this.items = items;
+      this.ctx.pool.dispatch(
+        { path: this.ctx.basePath + path, method, headers: this.ctx.headers, body: payload },
+        items,
+      );
+    });
   }
 
-  /** A body piece arrived (BodyItems). */
+  /** undici is about to send the request (StreamItems): its controller aborts it from now on. */
+  attach(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.aborted) controller.abort(this.failure ?? clientClosed(undefined));
+  }
+
+  /** The status line arrived (StreamItems). */
+  responded(): void {
+    this.started = true;
+  }
+
+  /** The error for a non-2xx answer, once its body has been read (StreamItems). */
+  refused(status: number, headers: IncomingHttpHeaders, text: string): GatewayError {
+    return mapStatus(this.ctx.id, status, headers, text, this.model);
+  }
+
+  /** A body piece arrived (StreamItems). */
   received(): void {
     this.touch();
   }
 
-  /** The body was read to its end (BodyItems): the connection can go back to the pool. */
+  /** The body was read to its end (StreamItems): the connection can go back to the pool. */
   bodyEnded(): void {
     this.completed = true;
   }
@@ -398,9 +480,6 @@ export class UpstreamCall {
     this.ctx.state.inFlight--;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.signal.removeEventListener('abort', this.onCallerAbort);
-    if (!this.completed && !this.ac.aborted) {
-      this.failure ??= clientClosed(undefined);
-      this.ac.abort(this.failure);
-    }
+    if (!this.completed && !this.aborted) this.abort(clientClosed(undefined));
   }
 }

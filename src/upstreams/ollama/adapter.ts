@@ -30,9 +30,9 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     const call = http.call(signal, model);
     const st: OllamaReadState = { upstream: id, toolCalls: 0 };
     try {
-      const body = await call.send('POST', kind === 'chat' ? '/api/chat' : '/api/generate', payload);
+      const path = kind === 'chat' ? '/api/chat' : '/api/generate';
       if (!stream) {
-        const obj = asObject(await call.readJson(body), id);
+        const obj = asObject(await call.readJson(await call.send('POST', path, payload)), id);
         throwIfError(obj);
         const delta = deltaOf(obj, kind);
         if (delta !== undefined) yield delta;
@@ -44,7 +44,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       // The final object's `done` chunk is held until the body has ended, so the connection goes
       // back to the pool intact even if the consumer stops right after it.
       let final: Chunk | undefined;
-      for await (const obj of call.parse(body, new NdjsonParser(id))) {
+      for await (const obj of await call.stream('POST', path, payload, new NdjsonParser(id))) {
         call.check();
         if (final !== undefined) continue;
         throwIfError(obj);

@@ -52,9 +52,8 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   ): AsyncGenerator<Chunk, void, undefined> {
     const call = http.call(signal, model);
     try {
-      const body = await call.send('POST', path, payload);
       if (!stream) {
-        const obj = asObject(await call.readJson(body), id);
+        const obj = asObject(await call.readJson(await call.send('POST', path, payload)), id);
         throwIfError(obj);
         const choice = firstChoice(obj);
         if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
@@ -80,7 +79,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
       let sawDone = false;
       // [DONE] is remembered and the body read to its end before the final chunk is yielded, so
       // the connection returns to the pool intact.
-      for await (const ev of call.parse(body, new SseParser())) {
+      for await (const ev of await call.stream('POST', path, payload, new SseParser())) {
         call.check();
         if (sawDone) continue;
         if (ev.data === '[DONE]') {
