@@ -7,7 +7,10 @@
 // when a request arrives and when it writes the first token, with process.hrtime (CLOCK_MONOTONIC,
 // the same clock in every process on the machine), and reports both over IPC. It answers
 // /api/chat with a first token after --ttft-ms and the done line 20 ms later.
+// Every side but the relay first serves --warmup requests at concurrency 64 (as in ttft.mjs: V8
+// optimises the request path only after a few thousand requests; --warmup 0 for a fresh process).
 // Usage: npm run build && node bench/ttft-split.mjs [--requests 300] [--ttft-ms 5] [--idle-ms 10]
+//        [--warmup 3000]
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +65,7 @@ if (process.argv[2] === 'mock') {
       requests: { type: 'string', default: '300' },
       'ttft-ms': { type: 'string', default: '5' },
       'idle-ms': { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3000' },
     },
   });
   const requests = Number(values.requests);
@@ -81,6 +85,37 @@ if (process.argv[2] === 'mock') {
   const pools = Object.fromEntries(
     Object.entries(urls).map(([k, u]) => [k, new Pool(u, { connections: 1 })]),
   );
+  // Warm-up: the mock reports every request over IPC; count them so none is mistaken for a stamp below.
+  const warmups = Number(values.warmup);
+  if (warmups > 0) {
+    const warmed = Object.keys(urls).filter((k) => k !== 'relay');
+    let reported = 0;
+    const count = () => reported++;
+    mock.on('message', count);
+    for (const side of warmed) {
+      const pool = new Pool(urls[side], { connections: 64 });
+      let left = warmups;
+      const one = async () => {
+        while (left-- > 0) {
+          const res = await pool.request({
+            method: 'POST',
+            path: '/api/chat',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'tinyllama',
+              messages: [{ role: 'user', content: `w ${left}` }],
+              stream: true,
+            }),
+          });
+          for await (const _ of res.body);
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, one));
+      await pool.close();
+    }
+    while (reported < warmups * warmed.length) await new Promise((r) => setTimeout(r, 20));
+    mock.off('message', count);
+  }
   const samples = Object.fromEntries(
     Object.keys(urls).map((k) => [k, { request: [], response: [], ttft: [] }]),
   );
@@ -122,7 +157,7 @@ if (process.argv[2] === 'mock') {
   const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const d = samples.direct;
   console.log(
-    `TTFT split at concurrency 1, ${requests - warmup} requests per side (medians, ms; added = side − direct)`,
+    `TTFT split at concurrency 1, ${requests - warmup} requests per side after ${warmups} warm-up requests (medians, ms; added = side − direct)`,
   );
   console.log('side      request path (added)   response path (added)   ttft (added)');
   for (const [side, s] of Object.entries(samples)) {
