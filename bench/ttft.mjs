@@ -17,6 +17,9 @@
 //    request path; a process that has served a few hundred requests still runs much of it in the
 //    interpreter or baseline tier, which at concurrency 1 added ~0.3 ms to the gateway. Steady
 //    state is what a running gateway serves; `--warmup 0` measures a freshly started one.
+//  - Rounds: every side is warmed on every surface first, then each round measures every case once,
+//    so a case's rounds are spread over the run and drift reaches all cases alike; reported figures
+//    are the medians of the rounds (the mean of the middle two for an even count).
 //  - Batching check: every content token's arrival time is recorded per socket read. With the sim
 //    at --tps T, tokens are ~1000/T ms apart; a gateway that buffers would deliver several tokens in
 //    one read (gap ≈ 0). We report the median inter-token gap and the share of gaps under
@@ -209,57 +212,73 @@ const urls = { direct: sim.url, relay: relay.url, proxy: proxy.url, gateway: gw.
 const SIDES = Object.keys(urls);
 const results = [];
 try {
+  // Every side warms up on every surface first; then the rounds run one after another, each
+  // measuring every case (surface × concurrency × arrivals) once. A case's rounds are thus spread
+  // over the whole run, so drift on the machine reaches every case alike: measured case by case,
+  // the first surface came out 0.35-1.1 ms worse at concurrency 1 than the second, in either order.
   for (const surface of surfaces) {
-    const proto = PROTOCOLS[surface];
     const warmStart = Date.now();
-    for (const side of SIDES) await warm(urls[side], proto, warmupRequests);
+    for (const side of SIDES) await warm(urls[side], PROTOCOLS[surface], warmupRequests);
     process.stderr.write(
       `${surface}: warm-up ${warmupRequests} requests per side, ${Date.now() - warmStart} ms\n`,
     );
+  }
+  const cases = [];
+  for (const surface of surfaces)
     for (const c of concs)
-      for (const arrivals of c > 1 ? arrivalModes : ['staggered']) {
-        const total = Math.max(perConcRequests, c * 3);
-        const runs = Object.fromEntries(SIDES.map((side) => [side, []]));
-        for (let r = 0; r < rounds; r++) {
-          // Rotate the order so drift on a shared machine hits every side.
-          const order = SIDES.map((_, k) => SIDES[(k + r) % SIDES.length]);
-          for (const side of order) {
-            const res = await measure(urls[side], proto, c, total, c, arrivals);
-            runs[side].push(res);
-            process.stderr.write(
-              `${surface} c=${c} ${c > 1 ? arrivals + ' ' : ''}${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
-            );
-          }
-        }
-        const med = (side, k) =>
-          runs[side].map((x) => x[k]).sort((a, b) => a - b)[Math.floor(runs[side].length / 2)];
-        const pick = (side) => ({
-          ttftP50: med(side, 'ttftP50'),
-          ttftP99: med(side, 'ttftP99'),
-          gapP50: med(side, 'gapP50'),
-          batchedShare: med(side, 'batchedShare'),
-        });
-        const d = pick('direct');
-        const t = pick('relay');
-        const p = pick('proxy');
-        const g = pick('gateway');
-        results.push({
+      for (const arrivals of c > 1 ? arrivalModes : ['staggered'])
+        cases.push({
           surface,
-          concurrency: c,
-          arrivals: c > 1 ? arrivals : 'n/a',
-          requests: total,
-          direct: d,
-          relay: t,
-          proxy: p,
-          gateway: g,
-          addedTtftP50Ms: g.ttftP50 - d.ttftP50,
-          addedTtftP99Ms: g.ttftP99 - d.ttftP99,
-          relayAddedTtftP50Ms: t.ttftP50 - d.ttftP50,
-          proxyAddedTtftP50Ms: p.ttftP50 - d.ttftP50,
-          proxyAddedTtftP99Ms: p.ttftP99 - d.ttftP99,
-          runs,
+          c,
+          arrivals,
+          total: Math.max(perConcRequests, c * 3),
+          runs: Object.fromEntries(SIDES.map((side) => [side, []])),
         });
+  for (let r = 0; r < rounds; r++)
+    for (const { surface, c, arrivals, total, runs } of cases) {
+      // Rotate the order so drift on a shared machine hits every side.
+      const order = SIDES.map((_, k) => SIDES[(k + r) % SIDES.length]);
+      for (const side of order) {
+        const res = await measure(urls[side], PROTOCOLS[surface], c, total, c, arrivals);
+        runs[side].push(res);
+        process.stderr.write(
+          `round ${r + 1} ${surface} c=${c} ${c > 1 ? arrivals + ' ' : ''}${side}: ttft p50 ${f(res.ttftP50)} p99 ${f(res.ttftP99)} ms; gap p50 ${f(res.gapP50)} ms, batched ${f(res.batchedShare * 100, 1)}%; n ${res.n} errors ${res.errors}\n`,
+        );
       }
+    }
+  for (const { surface, c, arrivals, total, runs } of cases) {
+    // The median of the rounds (the mean of the middle two for an even count).
+    const med = (side, k) => {
+      const v = runs[side].map((x) => x[k]).sort((x, y) => x - y);
+      const m = v.length >> 1;
+      return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+    };
+    const pick = (side) => ({
+      ttftP50: med(side, 'ttftP50'),
+      ttftP99: med(side, 'ttftP99'),
+      gapP50: med(side, 'gapP50'),
+      batchedShare: med(side, 'batchedShare'),
+    });
+    const d = pick('direct');
+    const t = pick('relay');
+    const p = pick('proxy');
+    const g = pick('gateway');
+    results.push({
+      surface,
+      concurrency: c,
+      arrivals: c > 1 ? arrivals : 'n/a',
+      requests: total,
+      direct: d,
+      relay: t,
+      proxy: p,
+      gateway: g,
+      addedTtftP50Ms: g.ttftP50 - d.ttftP50,
+      addedTtftP99Ms: g.ttftP99 - d.ttftP99,
+      relayAddedTtftP50Ms: t.ttftP50 - d.ttftP50,
+      proxyAddedTtftP50Ms: p.ttftP50 - d.ttftP50,
+      proxyAddedTtftP99Ms: p.ttftP99 - d.ttftP99,
+      runs,
+    });
   }
 } finally {
   await gw.stop();
@@ -287,7 +306,7 @@ writeFileSync(
 );
 
 console.log(
-  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} rounds; warm-up ${warmupRequests} requests per side and surface)`,
+  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} interleaved rounds; warm-up ${warmupRequests} requests per side and surface)`,
 );
 console.log(
   'surface | conc | arrivals | direct p50 | relay p50 | proxy p50 | gw p50 | gw added p50 (relay, proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',
