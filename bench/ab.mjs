@@ -5,11 +5,12 @@
 //   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   (cd /tmp/base && npx tsc -p tsconfig.build.json)
 //   node bench/ab.mjs --base /tmp/base/dist/cli/main.js [--conc 16] [--rounds 12] [--pairs 2] [--duration 2]
-//                     [--cached | --stream N [--tps T]]
+//                     [--cached | --stream N [--tps T] [--misses]]
 // Non-streaming POST /api/v1/chat against a zero-latency simulator: cache off, or with --cached
 // every measured request an L1 cache hit. With --stream N: streaming POST /api/chat (Ollama
 // surface, NDJSON) of N tokens each, cache off, which weighs the per-chunk path; add --tps 50 for
-// tokens that arrive one network chunk each, as from a real model. Besides latency and throughput it reports each
+// tokens that arrive one network chunk each, as from a real model; add --misses for a distinct
+// prompt per request with the cache on (each a miss through the cache stage and the merger). Besides latency and throughput it reports each
 // gateway's CPU time per request over the measured window (from /proc), the steadier figure, and
 // the medians of the per-pair ratios. Run an A/A first (no --base) to see the harness's own noise.
 // --base may be omitted to compare this build with itself under different settings:
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '2' },
     cached: { type: 'boolean', default: false },
     stream: { type: 'string' },
+    /** With --stream: a distinct prompt per request and the cache on, so every request is a miss through the cache stage and the merger. */
+    misses: { type: 'boolean', default: false },
     /** Simulator tokens per second (0: every token at once); with --stream, > 0 sends each token in its own packet. */
     tps: { type: 'string', default: '0' },
     env: { type: 'string', multiple: true, default: [] },
@@ -39,22 +42,31 @@ const kv = (list) =>
   Object.fromEntries(list.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
 const machine = machineInfo();
 const sim = await startSim({ tps: Number(values.tps) });
-const env = { SUTAZAI_CACHE_MODE: values.cached ? 'all' : 'off', REDIS_URL: '', DATABASE_URL: '' };
+const env = {
+  SUTAZAI_CACHE_MODE: values.cached || values.misses ? 'all' : 'off',
+  REDIS_URL: '',
+  DATABASE_URL: '',
+};
 const sides = {
   a: { env: { ...env, ...kv(values['base-env']) }, cli: [values.base ? path.resolve(values.base) : CLI] },
   b: { env: { ...env, ...kv(values.env) }, cli: [CLI] },
 };
 const streamTokens = values.stream === undefined ? 0 : Number(values.stream);
 if (streamTokens > 0 && values.cached) throw new Error('--stream and --cached do not mix');
+if (values.misses && streamTokens === 0) throw new Error('--misses goes with --stream');
+let sent = 0;
+const streamBody = (content) => ({
+  model: 'tinyllama',
+  messages: [{ role: 'user', content }],
+  stream: true,
+  options: { num_predict: streamTokens },
+});
 const body =
-  streamTokens > 0
-    ? {
-        model: 'tinyllama',
-        messages: [{ role: 'user', content: 'Hello, how are you?' }],
-        stream: true,
-        options: { num_predict: streamTokens },
-      }
-    : { message: 'Hello, how are you?', use_cache: values.cached };
+  streamTokens === 0
+    ? { message: 'Hello, how are you?', use_cache: values.cached }
+    : values.misses
+      ? () => streamBody(`Hello, how are you? (${sent++})`)
+      : streamBody('Hello, how are you?');
 const loadPath = streamTokens > 0 ? '/api/chat' : '/api/v1/chat';
 let runs;
 try {
@@ -83,7 +95,7 @@ const c = compare(runs);
 const line = (name, r) =>
   `${name}: ${r.rps.toFixed(0)} rps p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} ms, CPU ${r.cpuUsPerRequest.toFixed(1)} µs/req`;
 console.log(
-  `${streamTokens > 0 ? `streamed chat (${streamTokens} tokens)` : values.cached ? 'cached chat' : 'uncached chat'}, conc ${values.conc}, medians of ${values.rounds} interleaved rounds × ${values.duration}s`,
+  `${streamTokens > 0 ? `streamed chat (${streamTokens} tokens${values.misses ? ', every one a cache miss' : ''})` : values.cached ? 'cached chat' : 'uncached chat'}, conc ${values.conc}, medians of ${values.rounds} interleaved rounds × ${values.duration}s`,
 );
 console.log(line('base', c.a));
 console.log(

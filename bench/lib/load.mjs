@@ -12,7 +12,10 @@ import { Pool } from 'undici';
 export function openLoad({ url, method = 'GET', path = '/', body, headers = {}, connections, check }) {
   const pool = new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const reqHeaders = body ? { 'content-type': 'application/json', ...headers } : headers;
-  const payload = body ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined;
+  // `body` may be a function: called per request (e.g. a distinct prompt each time).
+  const fixed = typeof body === 'function' ? undefined : body;
+  const payload = fixed ? (typeof fixed === 'string' ? fixed : JSON.stringify(fixed)) : undefined;
+  const payloadOf = typeof body === 'function' ? () => JSON.stringify(body()) : () => payload;
   let connectMs;
 
   async function measure({
@@ -31,7 +34,7 @@ export function openLoad({ url, method = 'GET', path = '/', body, headers = {}, 
     async function one() {
       const t0 = process.hrtime.bigint();
       try {
-        const res = await pool.request({ method, path, headers: reqHeaders, body: payload });
+        const res = await pool.request({ method, path, headers: reqHeaders, body: payloadOf() });
         const text = await res.body.text();
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         completed++;

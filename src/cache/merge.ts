@@ -63,6 +63,13 @@ interface Flight {
   abandon(): void;
 }
 
+interface Failure {
+  error: unknown;
+}
+const WAIT = Symbol('wait');
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 function abortError(signal: CancelSignal): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : new DOMException('This operation was aborted', 'AbortError');
@@ -151,6 +158,8 @@ export function createMerger(): Merger {
   function subscribe(f: Flight, signal: CancelSignal): AsyncIterableIterator<Chunk> & { leave(): void } {
     let i = 0;
     let left = false;
+    /** A next() waiting for the flight: settled by wake() when the pump has news. */
+    let waiting: { resolve: (r: IteratorResult<Chunk>) => void; reject: (err: unknown) => void } | undefined;
     const leave = () => {
       if (left) return;
       left = true;
@@ -164,34 +173,57 @@ export function createMerger(): Merger {
       notify(f);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    /** What next() answers now: a result, a failure, or WAIT when the flight has nothing new. */
+    const poll = (): IteratorResult<Chunk> | Failure | typeof WAIT => {
+      if (signal.aborted) {
+        leave();
+        return { error: abortError(signal) };
+      }
+      if (left) return DONE;
+      const c = f.chunks[i];
+      if (c !== undefined) {
+        i++;
+        return { done: false, value: c };
+      }
+      if (f.failed) {
+        leave();
+        return { error: f.error };
+      }
+      if (f.ended) {
+        leave();
+        return DONE;
+      }
+      return WAIT;
+    };
+    // Not async: a chunk the pump pushed settles the waiting next() directly, with no async frame
+    // to resume per chunk (every streamed miss passes through here).
+    const wake = () => {
+      const w = waiting;
+      if (w === undefined) return;
+      const r = poll();
+      if (r === WAIT) {
+        f.waiters.add(wake);
+        return;
+      }
+      waiting = undefined;
+      if ('error' in r) w.reject(toError(r.error));
+      else w.resolve(r);
+    };
     const it = {
       leave,
-      async next(): Promise<IteratorResult<Chunk>> {
-        for (;;) {
-          if (signal.aborted) {
-            leave();
-            throw abortError(signal);
-          }
-          if (left) return { done: true, value: undefined };
-          const c = f.chunks[i];
-          if (c !== undefined) {
-            i++;
-            return { done: false, value: c };
-          }
-          if (f.failed) {
-            leave();
-            throw f.error;
-          }
-          if (f.ended) {
-            leave();
-            return { done: true, value: undefined };
-          }
-          await new Promise<void>((resolve) => f.waiters.add(resolve));
+      next(): Promise<IteratorResult<Chunk>> {
+        const r = poll();
+        if (r === WAIT) {
+          return new Promise<IteratorResult<Chunk>>((resolve, reject) => {
+            waiting = { resolve, reject };
+            f.waiters.add(wake);
+          });
         }
+        return 'error' in r ? Promise.reject(toError(r.error)) : Promise.resolve(r);
       },
-      async return(): Promise<IteratorResult<Chunk>> {
+      return(): Promise<IteratorResult<Chunk>> {
         leave();
-        return { done: true, value: undefined };
+        return Promise.resolve(DONE);
       },
       [Symbol.asyncIterator]() {
         return it;
