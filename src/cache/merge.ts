@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../pipeline/cancel.js';
+import { ClientSignal, type CancelSignal } from '../pipeline/cancel.js';
 import type { Chunk } from '../pipeline/types.js';
 
 /** What the upstream call started by a flight resolves to (a subset of GenerationResult). */
@@ -20,7 +20,7 @@ export interface JoinOptions {
   /** The subscriber's own lifetime (its client); leaving never aborts the call for the others. */
   signal: CancelSignal;
   /** Start the one upstream call, under the flight's own signal (aborted only when all have left). */
-  start: (signal: AbortSignal) => Promise<FlightSource>;
+  start: (signal: CancelSignal) => Promise<FlightSource>;
   /**
    * Called once with every chunk after the stream ended normally. The flight stays joinable
    * (late joiners replay it from memory) until the returned promise settles, which closes the gap
@@ -50,7 +50,8 @@ export interface Merger {
 }
 
 interface Flight {
-  controller: AbortController;
+  /** The flight's own cancel handle: a plain object (see pipeline/cancel.ts), not an AbortController. */
+  controller: ClientSignal;
   chunks: Chunk[];
   ended: boolean;
   failed: boolean;
@@ -100,7 +101,7 @@ export function createMerger(): Merger {
     });
     ready.catch(() => undefined); // observed by subscribers; never an unhandled rejection
     const f: Flight = {
-      controller: new AbortController(),
+      controller: new ClientSignal(),
       chunks: [],
       ended: false,
       failed: false,
@@ -109,7 +110,7 @@ export function createMerger(): Merger {
       subscribers: 0,
       waiters: new Set(),
       abandon: () => {
-        if (f.ended || f.failed || f.controller.signal.aborted) return;
+        if (f.ended || f.failed || f.controller.aborted) return;
         counters.abandoned++;
         finish();
         f.controller.abort(new DOMException('every subscriber went away', 'AbortError'));
@@ -123,10 +124,10 @@ export function createMerger(): Merger {
 
     const pump = async () => {
       try {
-        const src = await opts.start(f.controller.signal);
+        const src = await opts.start(f.controller);
         f.meta = { model: src.model, upstream: src.upstream };
         resolveReady();
-        const signal = f.controller.signal;
+        const signal = f.controller;
         for await (const c of src.chunks) {
           // Leaving the loop closes the source, which aborts the upstream request.
           if (signal.aborted) throw abortError(signal);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMerger, type FlightSource } from '../../src/cache/merge.js';
+import type { CancelSignal } from '../../src/pipeline/cancel.js';
 import type { Chunk } from '../../src/pipeline/types.js';
 import { drain, textChunks } from './helpers.js';
 
@@ -9,7 +10,7 @@ function controllable() {
   let wake: (() => void) | undefined;
   let ended = false;
   let failure: Error | undefined;
-  let signal: AbortSignal | undefined;
+  let signal: CancelSignal | undefined;
   let calls = 0;
   const poke = () => {
     wake?.();
@@ -29,7 +30,7 @@ function controllable() {
     }
   }
   return {
-    start: async (s: AbortSignal): Promise<FlightSource> => {
+    start: async (s: CancelSignal): Promise<FlightSource> => {
       calls++;
       signal = s;
       s.addEventListener('abort', poke);
