@@ -20,6 +20,14 @@ import { finishMachine, machineInfo } from './lib/machine.mjs';
 import { startBareProxy, startGateway, startTcpRelay } from './lib/procs.mjs';
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+/** A streamed Ollama chat request with `content` as its prompt. */
+const postChat = (pool, content) =>
+  pool.request({
+    method: 'POST',
+    path: '/api/chat',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tinyllama', messages: [{ role: 'user', content }], stream: true }),
+  });
 const line = (o) => `${JSON.stringify({ model: 'tinyllama', created_at: new Date().toISOString(), ...o })}\n`;
 
 if (process.argv[2] === 'mock') {
@@ -97,16 +105,7 @@ if (process.argv[2] === 'mock') {
       let left = warmups;
       const one = async () => {
         while (left-- > 0) {
-          const res = await pool.request({
-            method: 'POST',
-            path: '/api/chat',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              model: 'tinyllama',
-              messages: [{ role: 'user', content: `w ${left}` }],
-              stream: true,
-            }),
-          });
+          const res = await postChat(pool, `w ${left}`);
           for await (const _ of res.body);
         }
       };
@@ -124,16 +123,7 @@ if (process.argv[2] === 'mock') {
       for (const side of Object.keys(urls)) {
         const stamps = new Promise((r) => mock.once('message', r));
         const t0 = nowMs();
-        const res = await pools[side].request({
-          method: 'POST',
-          path: '/api/chat',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            model: 'tinyllama',
-            messages: [{ role: 'user', content: `q ${i}` }],
-            stream: true,
-          }),
-        });
+        const res = await postChat(pools[side], `q ${i}`);
         let first;
         for await (const _ of res.body) first ??= nowMs();
         const { arrived, wrote } = await stamps;

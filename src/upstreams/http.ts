@@ -133,15 +133,6 @@ class CallAbort extends EventEmitter {
 }
 
 /**
- * The items of a streamed body, read in flowing mode: undici emits each network chunk as a 'data'
- * event from its socket handler, and the chunk is decoded, parsed and handed to a waiting `next()`
- * right there. This replaces a Readable async iterator plus a generator over it, which cost two
- * async hops and their promises per chunk. Backpressure: the body is paused once PAUSE_AT parsed
- * items wait for the consumer, and resumed when they have all been taken. Errors reach the consumer after the
- * items parsed before them; `return()` (the consumer stopped) destroys the body, which aborts the
- * upstream request.
- */
-/**
  * Parsed items a stream may run ahead of its consumer before the upstream socket is paused.
  * Pausing and resuming costs a round through undici and the socket each time, so it is kept for a
  * consumer that really falls behind (a slow client), not for every multi-item network chunk.
@@ -198,7 +189,7 @@ class StreamItems<T> implements AsyncIterableIterator<T>, Dispatcher.DispatchHan
       this.opened = undefined;
       opened?.resolve(this);
     } else if (statusCode >= 200) {
-      this.refusal = { status: statusCode, headers: headers, text: '' };
+      this.refusal = { status: statusCode, headers, text: '' };
     }
     // 1xx informational heads are skipped: the real status follows.
   }
