@@ -57,11 +57,18 @@ interface Flight {
   failed: boolean;
   error: unknown;
   meta?: { model: string; upstream: string };
+  /** The upstream's chunks, once the call has answered; read on demand by the subscribers. */
+  source: AsyncIterator<Chunk> | undefined;
+  /** A read of `source` is in progress (at most one at a time). */
+  pulling: boolean;
   ready: Promise<void>;
   subscribers: number;
   waiters: Set<() => void>;
   /** Abort the upstream call; called when the last subscriber leaves early. */
   abandon(): void;
+  /** Records a read of `source` (its result or its failure) and wakes the waiting subscribers. */
+  readonly pulled: (r: IteratorResult<Chunk>) => void;
+  readonly pullFailed: (err: unknown) => void;
 }
 
 interface Failure {
@@ -70,6 +77,7 @@ interface Failure {
 const WAIT = Symbol('wait');
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+const ignore = () => undefined;
 
 function abortError(signal: CancelSignal): Error {
   const r: unknown = signal.reason;
@@ -78,15 +86,20 @@ function abortError(signal: CancelSignal): Error {
 
 /**
  * Single-flight over chunk streams: N concurrent identical requests cause one upstream call. The
- * call runs under the flight's own AbortController, so the first caller leaving does not cut the
- * others off; it is aborted only when every subscriber has gone. Each subscriber reads the shared
- * buffer at its own pace: a late joiner replays the chunks produced so far, then follows live.
+ * call runs under the flight's own cancel signal, so the first caller leaving does not cut the
+ * others off; it is aborted only when every subscriber has gone. The upstream is read on demand,
+ * one chunk at a time, by whichever subscriber first needs a chunk the flight does not have yet,
+ * into a shared buffer that each subscriber reads at its own pace: a late joiner replays the
+ * chunks read so far, then follows live. A flight with a single subscriber (every miss nobody
+ * else asked for) hands each chunk straight from the source's promise to its reader: no loop of
+ * its own, no promise and no wake-up per chunk.
  */
 export function createMerger(): Merger {
   const flights = new Map<string, Flight>();
   const counters = { flights: 0, merged: 0, abandoned: 0 };
 
   function notify(f: Flight): void {
+    if (f.waiters.size === 0) return;
     const ws = [...f.waiters];
     f.waiters.clear();
     for (const w of ws) w();
@@ -99,21 +112,27 @@ export function createMerger(): Merger {
       resolveReady = res;
       rejectReady = rej;
     });
-    ready.catch(() => undefined); // observed by subscribers; never an unhandled rejection
+    ready.catch(ignore); // observed by subscribers; never an unhandled rejection
     const f: Flight = {
       controller: new ClientSignal(),
       chunks: [],
       ended: false,
       failed: false,
       error: undefined,
+      source: undefined,
+      pulling: false,
       ready,
       subscribers: 0,
       waiters: new Set(),
+      pulled,
+      pullFailed,
       abandon: () => {
         if (f.ended || f.failed || f.controller.aborted) return;
         counters.abandoned++;
         finish();
         f.controller.abort(new DOMException('every subscriber went away', 'AbortError'));
+        // Closing the source ends its taps (metrics count the call as aborted) and the adapter's call.
+        f.source?.return?.().catch(ignore);
       },
     };
     const finish = () => {
@@ -122,44 +141,80 @@ export function createMerger(): Merger {
     flights.set(key, f);
     counters.flights++;
 
-    const pump = async () => {
-      try {
-        const src = await opts.start(f.controller);
+    let started: Promise<FlightSource>;
+    try {
+      started = opts.start(f.controller);
+    } catch (err) {
+      started = Promise.reject(toError(err));
+    }
+    started.then(
+      (src) => {
         f.meta = { model: src.model, upstream: src.upstream };
+        f.source = src.chunks[Symbol.asyncIterator]();
+        // Every subscriber may have left while the call was starting.
+        if (f.controller.aborted) f.source.return?.().catch(ignore);
         resolveReady();
-        const signal = f.controller;
-        for await (const c of src.chunks) {
-          // Leaving the loop closes the source, which aborts the upstream request.
-          if (signal.aborted) throw abortError(signal);
-          f.chunks.push(c);
-          notify(f);
-        }
-        if (signal.aborted) throw abortError(signal);
-        f.ended = true;
-      } catch (err) {
+      },
+      (err: unknown) => {
         f.failed = true;
         f.error = err;
         rejectReady(err);
         finish();
+      },
+    );
+
+    /** After the last chunk: write the answer, keeping the flight joinable until that settles. */
+    const complete = () => {
+      if (f.meta === undefined || opts.onComplete === undefined) {
+        finish();
+        return;
       }
-      notify(f);
-      if (f.ended && f.meta && opts.onComplete) {
-        try {
-          await opts.onComplete(f.chunks, f.meta);
-        } catch {
-          // The writer records its own failures; a failed write only means a later miss.
-        }
+      let written: Promise<void> | void;
+      try {
+        written = opts.onComplete(f.chunks, f.meta);
+      } catch {
+        written = undefined; // the writer records its own failures; a failed write is a later miss
       }
-      finish();
+      if (written === undefined) finish();
+      else written.then(finish, finish);
     };
-    void pump();
+
+    function pulled(r: IteratorResult<Chunk>): void {
+      f.pulling = false;
+      if (f.controller.aborted) {
+        f.failed = true;
+        f.error = abortError(f.controller);
+      } else if (r.done) {
+        f.ended = true;
+        complete();
+      } else f.chunks.push(r.value);
+      notify(f);
+    }
+    function pullFailed(err: unknown): void {
+      f.pulling = false;
+      f.failed = true;
+      f.error = err;
+      finish();
+      notify(f);
+    }
     return f;
+  }
+
+  /** Reads the flight's next chunk for whoever waits (several subscribers: each is woken). */
+  function pull(f: Flight): Promise<IteratorResult<Chunk>> | undefined {
+    if (f.pulling || f.source === undefined || f.ended || f.failed) return undefined;
+    f.pulling = true;
+    try {
+      return f.source.next();
+    } catch (err) {
+      return Promise.reject(toError(err));
+    }
   }
 
   function subscribe(f: Flight, signal: CancelSignal): AsyncIterableIterator<Chunk> & { leave(): void } {
     let i = 0;
     let left = false;
-    /** A next() waiting for the flight: settled by wake() when the pump has news. */
+    /** A next() waiting for another subscriber's read: settled by wake() when the flight has news. */
     let waiting: { resolve: (r: IteratorResult<Chunk>) => void; reject: (err: unknown) => void } | undefined;
     const leave = () => {
       if (left) return;
@@ -196,14 +251,29 @@ export function createMerger(): Merger {
       }
       return WAIT;
     };
-    // Not async: a chunk the pump pushed settles the waiting next() directly, with no async frame
-    // to resume per chunk (every streamed miss passes through here).
+    const answer = (r: IteratorResult<Chunk> | Failure): IteratorResult<Chunk> => {
+      if ('error' in r) throw toError(r.error);
+      return r;
+    };
+    // This subscriber's own read (it is the only one): the flight records the chunk, then the
+    // subscriber takes it, in one reaction on the source's promise.
+    const ownRead = (r: IteratorResult<Chunk>): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+      f.pulled(r);
+      const mine = poll();
+      return mine === WAIT ? it.next() : answer(mine);
+    };
+    const ownReadFailed = (err: unknown): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+      f.pullFailed(err);
+      const mine = poll();
+      return mine === WAIT ? it.next() : answer(mine);
+    };
     const wake = () => {
       const w = waiting;
       if (w === undefined) return;
       const r = poll();
       if (r === WAIT) {
         f.waiters.add(wake);
+        pull(f)?.then(f.pulled, f.pullFailed);
         return;
       }
       waiting = undefined;
@@ -214,13 +284,14 @@ export function createMerger(): Merger {
       leave,
       next(): Promise<IteratorResult<Chunk>> {
         const r = poll();
-        if (r === WAIT) {
-          return new Promise<IteratorResult<Chunk>>((resolve, reject) => {
-            waiting = { resolve, reject };
-            f.waiters.add(wake);
-          });
-        }
-        return 'error' in r ? Promise.reject(toError(r.error)) : Promise.resolve(r);
+        if (r !== WAIT) return 'error' in r ? Promise.reject(toError(r.error)) : Promise.resolve(r);
+        const read = pull(f);
+        if (read !== undefined && f.subscribers === 1) return read.then(ownRead, ownReadFailed);
+        read?.then(f.pulled, f.pullFailed);
+        return new Promise<IteratorResult<Chunk>>((resolve, reject) => {
+          waiting = { resolve, reject };
+          f.waiters.add(wake);
+        });
       },
       return(): Promise<IteratorResult<Chunk>> {
         leave();
@@ -232,7 +303,6 @@ export function createMerger(): Merger {
     };
     return it;
   }
-
   return {
     has: (key) => flights.has(key),
     async join(key, opts) {

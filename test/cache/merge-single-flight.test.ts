@@ -12,21 +12,28 @@ function controllable() {
   let failure: Error | undefined;
   let signal: CancelSignal | undefined;
   let calls = 0;
+  let reads = 0;
+  let closed = false;
   const poke = () => {
     wake?.();
     wake = undefined;
   };
   async function* gen(): AsyncGenerator<Chunk> {
-    for (;;) {
-      const c = queue.shift();
-      if (c) {
-        yield c;
-        continue;
+    try {
+      for (;;) {
+        const c = queue.shift();
+        if (c) {
+          reads++;
+          yield c;
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended) return;
+        if (signal?.aborted) throw new Error('aborted upstream');
+        await new Promise<void>((r) => (wake = r));
       }
-      if (failure) throw failure;
-      if (ended) return;
-      if (signal?.aborted) throw new Error('aborted upstream');
-      await new Promise<void>((r) => (wake = r));
+    } finally {
+      closed = true;
     }
   }
   return {
@@ -53,6 +60,14 @@ function controllable() {
     },
     get aborted() {
       return signal?.aborted ?? false;
+    },
+    /** Chunks taken from the upstream so far. */
+    get reads() {
+      return reads;
+    },
+    /** The upstream's stream was closed (ended, failed or returned). */
+    get closed() {
+      return closed;
     },
   };
 }
@@ -116,6 +131,7 @@ describe('single-flight merge', () => {
     await it.next();
     await it.return?.();
     expect(up2.aborted).toBe(true);
+    expect(up2.closed).toBe(true); // its taps end (metrics count the call as aborted)
     expect(m.has('k2')).toBe(false);
     expect(m.stats().abandoned).toBe(1);
   });
@@ -168,5 +184,58 @@ describe('single-flight merge', () => {
     await tick();
     expect(m.has('k')).toBe(false);
     expect(up.calls).toBe(1);
+  });
+
+  it('the upstream is read on demand: a slow lone reader holds it back instead of buffering it', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const s = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    up.push(...textChunks(['a', 'b', 'c', 'd']));
+    await tick();
+    expect(up.reads).toBe(0);
+    const it = s.chunks[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ done: false, value: { type: 'delta', text: 'a' } });
+    await tick();
+    expect(up.reads).toBe(1);
+    up.end();
+    expect((await drain(it)).length).toBe(4);
+    expect(up.reads).toBe(5);
+    expect(up.closed).toBe(true);
+  });
+
+  it('a joiner arriving while the lone reader waits for the upstream gets the same chunks', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const first = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    const a = first.chunks[Symbol.asyncIterator]();
+    const pending = a.next(); // waits on the upstream: nothing has arrived yet
+    const late = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    const b = late.chunks[Symbol.asyncIterator]();
+    const lateFirst = b.next();
+    up.push({ type: 'delta', text: 'x' });
+    expect(await pending).toEqual({ done: false, value: { type: 'delta', text: 'x' } });
+    expect(await lateFirst).toEqual({ done: false, value: { type: 'delta', text: 'x' } });
+    up.push(...textChunks(['y']));
+    up.end();
+    const [restA, restB] = await Promise.all([drain(a), drain(b)]);
+    expect(restB).toEqual(restA);
+    expect(restA.map((c) => c.type)).toEqual(['delta', 'done']);
+    expect(up.calls).toBe(1);
+    expect(up.reads).toBe(3);
+  });
+
+  it('a subscriber leaving while the others wait for the upstream does not stall them', async () => {
+    const m = createMerger();
+    const up = controllable();
+    const ac = new AbortController();
+    const s1 = await m.join('k', { signal: ac.signal, start: up.start });
+    const s2 = await m.join('k', { signal: new AbortController().signal, start: up.start });
+    const one = s1.chunks[Symbol.asyncIterator]().next();
+    const two = s2.chunks[Symbol.asyncIterator]().next();
+    ac.abort(new Error('client 1 went away'));
+    await expect(one).rejects.toThrow('client 1 went away');
+    up.push({ type: 'delta', text: 'z' });
+    expect(await two).toEqual({ done: false, value: { type: 'delta', text: 'z' } });
+    expect(up.aborted).toBe(false);
   });
 });
