@@ -38,7 +38,7 @@ export function openRawStream(
   head['content-type'] = contentType;
   head['cache-control'] = 'no-cache';
   head['x-accel-buffering'] = 'no';
-  head.connection = 'keep-alive';
+  // No Connection header of our own: Node answers keep-alive, or close when the client asked for it.
   for (const k in headers) head[k] = headers[k];
   reply.hijack();
   const res: ServerResponse = reply.raw;

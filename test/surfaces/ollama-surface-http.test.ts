@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/gateway.js';
@@ -163,4 +164,54 @@ describe('Ollama surface: Ollama server habits', () => {
     expect(r.json).toHaveProperty('details');
     expect((await postJson(`${url}/api/show`, { model: 'missing' })).status).toBe(404);
   });
+});
+
+/** One request on its own connection with `connection` as its Connection header. */
+function onOwnConnection(path: string, body: unknown, connection: string) {
+  return new Promise<{ status: number; connection: string | undefined; socketClosed: boolean }>(
+    (resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const req = http.request(`${url}${path}`, {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          connection,
+          'content-length': Buffer.byteLength(payload),
+        },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => {
+          // The server closes a `close` connection right after the response; a kept-alive one stays.
+          setTimeout(() => {
+            resolve({
+              status: res.statusCode ?? 0,
+              connection: res.headers.connection,
+              socketClosed: req.socket?.destroyed ?? true,
+            });
+            agent.destroy();
+          }, 100);
+        });
+      });
+      req.end(payload);
+    },
+  );
+}
+
+describe("streamed answers honour the client's Connection header", () => {
+  it.each([
+    ['/api/chat', chat],
+    ['/v1/chat/completions', { ...chat, stream: true }],
+  ])(
+    '%s: "close" is answered with close and the connection ends; keep-alive stays open',
+    async (path, body) => {
+      const closed = await onOwnConnection(path, body, 'close');
+      expect(closed).toEqual({ status: 200, connection: 'close', socketClosed: true });
+      const kept = await onOwnConnection(path, body, 'keep-alive');
+      expect(kept).toEqual({ status: 200, connection: 'keep-alive', socketClosed: false });
+    },
+  );
 });
