@@ -27,7 +27,12 @@
 // Usage: npm run build && node bench/ttft.mjs [--conc 1,64] [--requests 200] [--rounds 2]
 //        [--arrivals staggered,lockstep] [--warmup 3000]
 //        [--ttft-ms 5] [--tps 50] [--tokens 12] [--upstream ollama|openai] [--surface ollama,openai]
+//        [--cache off|all|deterministic]
 //        [--from-source]   (run sim and gateway through tsx instead of dist/, for smoke runs)
+//  - Cache: off by default, so every request streams from the upstream with nothing but the
+//    gateway's own path in the way. `--cache all` runs the gateway's default configuration: every
+//    prompt in the run is unique, so each request is a miss that goes through the cache stage
+//    (key, lookup) and the in-flight merger, and its answer is written to the cache.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -47,6 +52,8 @@ const { values } = parseArgs({
     arrivals: { type: 'string', default: 'staggered,lockstep' },
     /** Streaming requests each side serves (per surface, concurrency 32) before it is measured. */
     warmup: { type: 'string', default: '3000' },
+    /** The gateway's SUTAZAI_CACHE_MODE (prompts are unique, so with a cache every request misses). */
+    cache: { type: 'string', default: 'off' },
     'from-source': { type: 'boolean', default: false },
     /** Load generator and simulator on CPU 0, the process under test on CPU 1 (bench/lib/procs.mjs pinCpus). */
     pin: { type: 'boolean', default: false },
@@ -102,14 +109,18 @@ const PROTOCOLS = {
   },
 };
 
+/** Numbers every measured prompt in the run, so no two requests ask the same (cache misses). */
+let promptSeq = 0;
+
 /** One streaming request: TTFT and the arrival time (per socket read) of each content token. */
-async function streamOnce(pool, proto, i) {
+async function streamOnce(pool, proto) {
+  const body = JSON.stringify(proto.body(promptSeq++));
   const t0 = process.hrtime.bigint();
   const res = await pool.request({
     method: 'POST',
     path: proto.path,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(proto.body(i)),
+    body,
   });
   if (res.statusCode !== 200) {
     await res.body.text();
@@ -166,7 +177,7 @@ async function measure(baseUrl, proto, concurrency, total, warmup, arrivals) {
     while (next < limit) {
       const i = next++;
       try {
-        const r = await streamOnce(pool, proto, i);
+        const r = await streamOnce(pool, proto);
         if (i < warmup) continue;
         ttfts.push(r.ttft);
         for (let k = 1; k < r.arrivals.length; k++) gaps.push(r.arrivals[k] - r.arrivals[k - 1]);
@@ -200,10 +211,11 @@ const machine = machineInfo();
 if (values.pin) pinCpus();
 const sim = await startSim({ cli: cliArgs, tps, ttftMs: values['ttft-ms'], readyMs: 60_000 });
 const upstreamUrl = values.upstream === 'openai' ? `${sim.url}/v1` : sim.url;
-// Every request must really stream from the upstream: no cache, no merging.
+// Every request must really stream from the upstream: no cache by default; with --cache, every
+// prompt is unique, so each request is a miss through the cache stage and the merger.
 const gw = await startGateway(
   `${values.upstream}=${upstreamUrl}`,
-  { SUTAZAI_CACHE_MODE: 'off' },
+  { SUTAZAI_CACHE_MODE: values.cache },
   { cli: cliArgs, readyMs: 60_000 },
 );
 const proxy = await startBareProxy(sim.url);
@@ -299,6 +311,7 @@ const settings = {
   pinned: values.pin,
   warmupRequests,
   arrivals: arrivalModes,
+  cacheMode: values.cache,
 };
 writeFileSync(
   values.out,
@@ -306,7 +319,7 @@ writeFileSync(
 );
 
 console.log(
-  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} interleaved rounds; warm-up ${warmupRequests} requests per side and surface)`,
+  `\nStreaming TTFT, gateway vs direct (upstream ${values.upstream}; sim ttft ${values['ttft-ms']} ms, ${tps} tok/s, ${tokens} tokens; medians of ${rounds} interleaved rounds; warm-up ${warmupRequests} requests per side and surface; gateway cache ${values.cache})`,
 );
 console.log(
   'surface | conc | arrivals | direct p50 | relay p50 | proxy p50 | gw p50 | gw added p50 (relay, proxy added) | direct p99 | proxy p99 | gw p99 | gw added p99 (proxy added) | gap p50 direct/gw | batched direct/gw',
