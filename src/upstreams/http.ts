@@ -305,6 +305,10 @@ class StreamItems<T> implements AsyncIterableIterator<T>, Dispatcher.DispatchHan
       this.error = new Error('stream closed by its consumer');
       this.controller?.abort(this.error);
     }
+    // A next() still waiting ends too: nothing will settle it once the stream is closed.
+    const resolve = this.resolve;
+    this.resolve = this.reject = undefined;
+    resolve?.({ done: true, value: undefined });
     return Promise.resolve({ done: true, value: undefined });
   }
 

@@ -327,6 +327,20 @@ export function adapterContract(target: AdapterTarget): void {
         expect(a.inFlight?.()).toBe(0);
       });
 
+      it('return() while a next() waits for the upstream ends that next() and aborts the request', async () => {
+        const slow = await startSim({ tps: 4, defaultTokens: 400 });
+        const a = adapter({}, slow);
+        const it = a.chat(chatReq({ stream: true }), signal())[Symbol.asyncIterator]();
+        expect((await it.next()).value).toMatchObject({ type: 'delta' });
+        const pending = it.next(); // the next token is 250 ms away
+        await it.return?.();
+        expect(await pending).toEqual({ done: true, value: undefined });
+        await vi.waitFor(() => expect(slow.stats()).toMatchObject({ active: 0, aborted: 1 }), {
+          timeout: 5000,
+        });
+        expect(a.inFlight?.()).toBe(0);
+      });
+
       it('abort while waiting for headers rejects with an abort error', async () => {
         sim.setFaults({ slowHeadersMs: 5000 });
         const ac = new AbortController();

@@ -2,6 +2,7 @@ import type { CancelSignal } from '../../pipeline/cancel.js';
 import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf } from '../errors.js';
+import { ChunkReader, oneItem } from '../chunk-reader.js';
 import { createUpstreamHttp } from '../http.js';
 import { asObject, NdjsonParser, num, str } from '../ndjson.js';
 import type { Json } from '../ndjson.js';
@@ -20,47 +21,52 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   const http = createUpstreamHttp(cfg, auth);
   const id = cfg.id;
 
-  async function* run(
+  /** The chunks of one /api/chat or /api/generate call, streamed or whole. */
+  function run(
     kind: 'chat' | 'generate',
     payload: string,
     model: string,
     stream: boolean,
     signal: CancelSignal,
-  ): AsyncGenerator<Chunk, void, undefined> {
-    const call = http.call(signal, model);
+  ): AsyncIterable<Chunk> {
+    const path = kind === 'chat' ? '/api/chat' : '/api/generate';
     const st: OllamaReadState = { upstream: id, toolCalls: 0 };
-    try {
-      const path = kind === 'chat' ? '/api/chat' : '/api/generate';
-      if (!stream) {
-        const obj = asObject(await call.readJson(await call.send('POST', path, payload)), id);
-        throwIfError(obj);
-        const delta = deltaOf(obj, kind);
-        if (delta !== undefined) yield delta;
-        const tools = toolCallsOf(obj, kind, st);
-        if (tools !== undefined) yield tools;
-        yield doneOf(obj, st);
-        return;
-      }
-      // The final object's `done` chunk is held until the body has ended, so the connection goes
-      // back to the pool intact even if the consumer stops right after it.
-      let final: Chunk | undefined;
-      for await (const obj of await call.stream('POST', path, payload, new NdjsonParser(id))) {
-        call.check();
-        if (final !== undefined) continue;
-        throwIfError(obj);
-        const delta = deltaOf(obj, kind);
-        if (delta !== undefined) yield delta;
-        const tools = toolCallsOf(obj, kind, st);
-        if (tools !== undefined) yield tools;
-        if (obj.done === true) final = doneOf(obj, st);
-      }
-      if (final === undefined) throw errors.upstreamBadResponse(id, 'stream ended without a done object');
-      yield final;
-    } catch (err) {
-      throw call.fail(err);
-    } finally {
-      call.end();
+    const start = () => http.call(signal, model);
+    if (!stream) {
+      return new ChunkReader(
+        start,
+        async (call) => oneItem(asObject(await call.readJson(await call.send('POST', path, payload)), id)),
+        {
+          item(obj, out) {
+            throwIfError(obj);
+            const delta = deltaOf(obj, kind);
+            if (delta !== undefined) out.push(delta);
+            const tools = toolCallsOf(obj, kind, st);
+            if (tools !== undefined) out.push(tools);
+            out.push(doneOf(obj, st));
+          },
+          end: () => undefined,
+        },
+      );
     }
+    // The final object's `done` chunk is held until the body has ended, so the connection goes
+    // back to the pool intact even if the consumer stops right after it.
+    let final: Chunk | undefined;
+    return new ChunkReader<Json>(start, (call) => call.stream('POST', path, payload, new NdjsonParser(id)), {
+      item(obj, out) {
+        if (final !== undefined) return;
+        throwIfError(obj);
+        const delta = deltaOf(obj, kind);
+        if (delta !== undefined) out.push(delta);
+        const tools = toolCallsOf(obj, kind, st);
+        if (tools !== undefined) out.push(tools);
+        if (obj.done === true) final = doneOf(obj, st);
+      },
+      end(out) {
+        if (final === undefined) throw errors.upstreamBadResponse(id, 'stream ended without a done object');
+        out.push(final);
+      },
+    });
   }
 
   function throwIfError(obj: Json): void {

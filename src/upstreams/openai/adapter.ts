@@ -3,9 +3,10 @@ import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf, upstreamMessage } from '../errors.js';
 import { healthCheck } from '../health.js';
+import { ChunkReader, oneItem } from '../chunk-reader.js';
 import { createUpstreamHttp } from '../http.js';
 import { asObject, num, parseObject, str } from '../ndjson.js';
-import { SseParser } from '../sse.js';
+import { SseParser, type SseEvent } from '../sse.js';
 import type { Json } from '../ndjson.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
 import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
@@ -43,74 +44,83 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     return typeof c === 'object' && c !== null ? (c as Json) : undefined;
   }
 
-  async function* run(
+  /** The chunks of one /chat/completions or /completions call, streamed or whole. */
+  function run(
     path: string,
     payload: string,
     model: string,
     stream: boolean,
     signal: CancelSignal,
-  ): AsyncGenerator<Chunk, void, undefined> {
-    const call = http.call(signal, model);
-    try {
-      if (!stream) {
-        const obj = asObject(await call.readJson(await call.send('POST', path, payload)), id);
-        throwIfError(obj);
-        const choice = firstChoice(obj);
-        if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
-        const msg = (choice.message ?? choice) as Json;
-        const delta = deltaOf(msg);
-        if (delta !== undefined) yield delta;
-        let calls = 0;
-        if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) {
-          const chunk = wholeToolCalls(msg.tool_calls as unknown[]);
-          calls = chunk.calls.length;
-          yield chunk;
-        }
-        yield {
-          type: 'done',
-          finishReason: finishReasonOf(choice.finish_reason, calls > 0),
-          usage: usageOf(obj.usage),
-        };
-        return;
-      }
-      const tools = new ToolCallAccumulator(id);
-      let finish: unknown = undefined;
-      let usage: unknown = undefined;
-      let sawDone = false;
-      // [DONE] is remembered and the body read to its end before the final chunk is yielded, so
-      // the connection returns to the pool intact.
-      for await (const ev of await call.stream('POST', path, payload, new SseParser())) {
-        call.check();
-        if (sawDone) continue;
+  ): AsyncIterable<Chunk> {
+    const start = () => http.call(signal, model);
+    if (!stream) {
+      return new ChunkReader(
+        start,
+        async (call) => oneItem(asObject(await call.readJson(await call.send('POST', path, payload)), id)),
+        {
+          item(obj, out) {
+            throwIfError(obj);
+            const choice = firstChoice(obj);
+            if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
+            const msg = (choice.message ?? choice) as Json;
+            const delta = deltaOf(msg);
+            if (delta !== undefined) out.push(delta);
+            let calls = 0;
+            if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) {
+              const chunk = wholeToolCalls(msg.tool_calls as unknown[]);
+              calls = chunk.calls.length;
+              out.push(chunk);
+            }
+            out.push({
+              type: 'done',
+              finishReason: finishReasonOf(choice.finish_reason, calls > 0),
+              usage: usageOf(obj.usage),
+            });
+          },
+          end: () => undefined,
+        },
+      );
+    }
+    const tools = new ToolCallAccumulator(id);
+    let finish: unknown = undefined;
+    let usage: unknown = undefined;
+    let sawDone = false;
+    // [DONE] is remembered and the body read to its end before the final chunk is given, so the
+    // connection returns to the pool intact.
+    return new ChunkReader<SseEvent>(start, (call) => call.stream('POST', path, payload, new SseParser()), {
+      item(ev, out) {
+        if (sawDone) return;
         if (ev.data === '[DONE]') {
           sawDone = true;
-          continue;
+          return;
         }
         if (ev.event === 'error') throw errors.upstreamError(id, upstreamMessage(ev.data) || 'error event');
         const obj = parseObject(ev.data, id);
         throwIfError(obj);
         if (obj.usage !== undefined && obj.usage !== null) usage = obj.usage;
         const choice = firstChoice(obj);
-        if (choice === undefined) continue;
+        if (choice === undefined) return;
         const src = (choice.delta ?? choice) as Json;
         const delta = deltaOf(src);
-        if (delta !== undefined) yield delta;
+        if (delta !== undefined) out.push(delta);
         if (Array.isArray(src.tool_calls)) tools.add(src.tool_calls as unknown[]);
         if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
           finish = choice.finish_reason;
           const chunk = tools.flush();
-          if (chunk !== undefined) yield chunk;
+          if (chunk !== undefined) out.push(chunk);
         }
-      }
-      if (!sawDone && finish === undefined) throw errors.upstreamBadResponse(id, 'stream ended early');
-      const chunk = tools.flush();
-      if (chunk !== undefined) yield chunk;
-      yield { type: 'done', finishReason: finishReasonOf(finish, tools.count > 0), usage: usageOf(usage) };
-    } catch (err) {
-      throw call.fail(err);
-    } finally {
-      call.end();
-    }
+      },
+      end(out) {
+        if (!sawDone && finish === undefined) throw errors.upstreamBadResponse(id, 'stream ended early');
+        const chunk = tools.flush();
+        if (chunk !== undefined) out.push(chunk);
+        out.push({
+          type: 'done',
+          finishReason: finishReasonOf(finish, tools.count > 0),
+          usage: usageOf(usage),
+        });
+      },
+    });
   }
 
   function wholeToolCalls(raw: unknown[]): Extract<Chunk, { type: 'tool_calls' }> {
