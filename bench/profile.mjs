@@ -7,6 +7,8 @@
 //        [--conc 16] [--seconds 10] [--tps 0] [--surface v1|ollama|openai] [--top 25]
 //        [--env KEY=VALUE ...]   (extra gateway environment, e.g. SUTAZAI_METRICS=off)
 //        [--tokens N] (answer length; default the sim's 150)
+//        [--misses] (cache on, a distinct prompt per request: each a miss through the cache stage
+//        and the in-flight merger, the default configuration's path for a new prompt)
 //        [--scrape-ms N] (poll /metrics and /api/v1/metrics every N ms meanwhile)
 //        [--target gateway|proxy] (proxy: profile bench/lib/bare-proxy.mjs instead, fed the
 //        direct Ollama-shaped request; the floor to compare the gateway's profile with)
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     'scrape-ms': { type: 'string', default: '0' },
     tokens: { type: 'string' },
     heap: { type: 'boolean', default: false },
+    misses: { type: 'boolean', default: false },
   },
 });
 
@@ -57,7 +60,7 @@ const scenario = values.scenario;
 const env = Object.fromEntries(
   values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
-const cacheMode = scenario === 'cached' ? 'all' : 'off';
+const cacheMode = scenario === 'cached' || values.misses ? 'all' : 'off';
 const sim = await startSim({ tps: Number(values.tps), extra: ['--seed', '1'] });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sutazai-prof-'));
 const port = await freePort();
@@ -95,6 +98,14 @@ else {
         : { ...body, options: { num_predict: n } };
   }
   req = { method: 'POST', path: r.path, body };
+  if (values.misses) {
+    const fixed = body;
+    let seq = 0;
+    req.body =
+      'message' in fixed
+        ? () => ({ ...fixed, message: `${fixed.message} ${seq++}`, use_cache: true })
+        : () => ({ ...fixed, messages: [{ role: 'user', content: `tell me something ${seq++}` }] });
+  }
 }
 // --scrape-ms N: poll /metrics and /api/v1/metrics every N ms during the load, as a monitor would.
 const stopPoller = startPoller(url, ['/metrics', '/api/v1/metrics'], Number(values['scrape-ms']));
