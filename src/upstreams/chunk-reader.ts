@@ -1,5 +1,6 @@
 import type { Chunk } from '../pipeline/types.js';
 import type { UpstreamCall } from './http.js';
+import { asObject, type Json } from './ndjson.js';
 
 /** Maps the items of one upstream answer (NDJSON objects, SSE events, or a whole JSON body) to chunks. */
 export interface ItemMapper<T> {
@@ -13,7 +14,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 const ignore = () => undefined;
 
 /** One item as an iterator: a whole (non-streamed) answer read like a stream of one. */
-export function oneItem<T>(item: T): AsyncIterator<T> {
+function oneItem<T>(item: T): AsyncIterator<T> {
   let given = false;
   return {
     next() {
@@ -130,4 +131,19 @@ export class ChunkReader<T> implements AsyncIterableIterator<Chunk> {
     }
     return c;
   }
+}
+
+/** The chunks of a whole (non-streamed) JSON answer to `POST path`: `map` turns the object into chunks. */
+export function wholeAnswer(
+  start: () => UpstreamCall,
+  path: string,
+  payload: string,
+  upstream: string,
+  map: (obj: Json, out: Chunk[]) => void,
+): ChunkReader<Json> {
+  return new ChunkReader(
+    start,
+    async (call) => oneItem(asObject(await call.readJson(await call.send('POST', path, payload)), upstream)),
+    { item: map, end: () => undefined },
+  );
 }

@@ -2,7 +2,7 @@ import type { CancelSignal } from '../../pipeline/cancel.js';
 import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf } from '../errors.js';
-import { ChunkReader, oneItem } from '../chunk-reader.js';
+import { ChunkReader, wholeAnswer } from '../chunk-reader.js';
 import { createUpstreamHttp } from '../http.js';
 import { asObject, NdjsonParser, num, str } from '../ndjson.js';
 import type { Json } from '../ndjson.js';
@@ -33,21 +33,14 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     const st: OllamaReadState = { upstream: id, toolCalls: 0 };
     const start = () => http.call(signal, model);
     if (!stream) {
-      return new ChunkReader(
-        start,
-        async (call) => oneItem(asObject(await call.readJson(await call.send('POST', path, payload)), id)),
-        {
-          item(obj, out) {
-            throwIfError(obj);
-            const delta = deltaOf(obj, kind);
-            if (delta !== undefined) out.push(delta);
-            const tools = toolCallsOf(obj, kind, st);
-            if (tools !== undefined) out.push(tools);
-            out.push(doneOf(obj, st));
-          },
-          end: () => undefined,
-        },
-      );
+      return wholeAnswer(start, path, payload, id, (obj, out) => {
+        throwIfError(obj);
+        const delta = deltaOf(obj, kind);
+        if (delta !== undefined) out.push(delta);
+        const tools = toolCallsOf(obj, kind, st);
+        if (tools !== undefined) out.push(tools);
+        out.push(doneOf(obj, st));
+      });
     }
     // The final object's `done` chunk is held until the body has ended, so the connection goes
     // back to the pool intact even if the consumer stops right after it.

@@ -3,7 +3,7 @@ import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf, upstreamMessage } from '../errors.js';
 import { healthCheck } from '../health.js';
-import { ChunkReader, oneItem } from '../chunk-reader.js';
+import { ChunkReader, wholeAnswer } from '../chunk-reader.js';
 import { createUpstreamHttp } from '../http.js';
 import { asObject, num, parseObject, str } from '../ndjson.js';
 import { SseParser, type SseEvent } from '../sse.js';
@@ -54,32 +54,25 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   ): AsyncIterable<Chunk> {
     const start = () => http.call(signal, model);
     if (!stream) {
-      return new ChunkReader(
-        start,
-        async (call) => oneItem(asObject(await call.readJson(await call.send('POST', path, payload)), id)),
-        {
-          item(obj, out) {
-            throwIfError(obj);
-            const choice = firstChoice(obj);
-            if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
-            const msg = (choice.message ?? choice) as Json;
-            const delta = deltaOf(msg);
-            if (delta !== undefined) out.push(delta);
-            let calls = 0;
-            if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) {
-              const chunk = wholeToolCalls(msg.tool_calls as unknown[]);
-              calls = chunk.calls.length;
-              out.push(chunk);
-            }
-            out.push({
-              type: 'done',
-              finishReason: finishReasonOf(choice.finish_reason, calls > 0),
-              usage: usageOf(obj.usage),
-            });
-          },
-          end: () => undefined,
-        },
-      );
+      return wholeAnswer(start, path, payload, id, (obj, out) => {
+        throwIfError(obj);
+        const choice = firstChoice(obj);
+        if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
+        const msg = (choice.message ?? choice) as Json;
+        const delta = deltaOf(msg);
+        if (delta !== undefined) out.push(delta);
+        let calls = 0;
+        if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) {
+          const chunk = wholeToolCalls(msg.tool_calls as unknown[]);
+          calls = chunk.calls.length;
+          out.push(chunk);
+        }
+        out.push({
+          type: 'done',
+          finishReason: finishReasonOf(choice.finish_reason, calls > 0),
+          usage: usageOf(obj.usage),
+        });
+      });
     }
     const tools = new ToolCallAccumulator(id);
     let finish: unknown = undefined;
