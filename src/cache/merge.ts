@@ -303,6 +303,7 @@ export function createMerger(): Merger {
     };
     return it;
   }
+
   return {
     has: (key) => flights.has(key),
     async join(key, opts) {
