@@ -202,7 +202,10 @@ class StreamItems<T> implements AsyncIterableIterator<T>, Dispatcher.DispatchHan
     this.call.received();
     if (!this.feed(this.decoder.write(chunk), false)) return;
     this.settle();
-    if (this.queue.length - this.head >= PAUSE_AT && !controller.paused) controller.pause();
+    if (this.queue.length - this.head >= PAUSE_AT && !controller.paused) {
+      controller.pause();
+      this.call.hold();
+    }
   }
 
   onResponseEnd(): void {
@@ -283,7 +286,11 @@ class StreamItems<T> implements AsyncIterableIterator<T>, Dispatcher.DispatchHan
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
-      if (this.controller?.paused === true) this.controller.resume();
+      if (this.controller?.paused === true) {
+        // Release first: resume() can deliver buffered data at once, which may pause (and hold) again.
+        this.call.release();
+        this.controller.resume();
+      }
     }
     return item;
   }
@@ -331,6 +338,8 @@ export class UpstreamCall {
   private aborted = false;
   private timer: NodeJS.Timeout | undefined;
   private idle = false;
+  /** The idle timer is stopped while our own consumer holds the body back (see hold()). */
+  private held = false;
   private started = false;
   private completed = false;
   private ended = false;
@@ -441,9 +450,30 @@ export class UpstreamCall {
     this.touch();
   }
 
-  /** The body was read to its end (StreamItems): the connection can go back to the pool. */
+  /**
+   * The body was read to its end (StreamItems): the connection can go back to the pool, and the
+   * upstream has nothing left to be late with, however slowly the chunks are consumed.
+   */
   bodyEnded(): void {
     this.completed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  /**
+   * The body is paused because our consumer is behind (StreamItems): the silence that follows is
+   * ours, not the upstream's, so the idle timer stops until release().
+   */
+  hold(): void {
+    if (this.timer === undefined || this.held) return;
+    this.held = true;
+    clearTimeout(this.timer);
+  }
+
+  /** The paused body is read again: the upstream gets a fresh idle limit. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (!this.completed && !this.ended) this.timer = setTimeout(this.onTimeout, this.ctx.timeouts.idleMs);
   }
 
   /** Throws if the call was aborted: stops a consumer from draining already-buffered chunks. */
@@ -452,7 +482,7 @@ export class UpstreamCall {
   }
 
   private touch(): void {
-    if (this.timer === undefined) return;
+    if (this.timer === undefined || this.held) return;
     if (this.idle) {
       this.timer.refresh();
       return;

@@ -162,6 +162,40 @@ describe('adapters against a misbehaving upstream', () => {
     }
   });
 
+  it('a consumer that stops reading for longer than idleMs is not an upstream timeout', async () => {
+    const n = 2000; // ~100 KB: more than one network chunk, so the body pauses too
+    up.script = (q, res) => {
+      const lines: string[] = [];
+      if (q.url?.startsWith('/v1')) {
+        for (let i = 0; i < n; i++) lines.push(sse(delta(`${i},`)));
+        lines.push(sse({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), 'data: [DONE]\n\n');
+      } else {
+        for (let i = 0; i < n; i++) lines.push(ndjson({ message: { content: `${i},` }, done: false }));
+        lines.push(ndjson({ message: { content: '' }, done: true, done_reason: 'stop' }));
+      }
+      res.end(lines.join(''));
+    };
+    const want = Array.from({ length: n }, (_, i) => `${i},`).join('');
+    const idle = (): Array<[string, UpstreamAdapter]> => {
+      const pair: Array<[string, UpstreamAdapter]> = [
+        ['ollama', createOllamaAdapter(upstreamConfig('ollama', up.url, { idleMs: 150 }))],
+        ['openai', createOpenAIAdapter(upstreamConfig('openai', `${up.url}/v1`, { idleMs: 150 }))],
+      ];
+      for (const [, a] of pair) opened.push(a);
+      return pair;
+    };
+    for (const [, a] of idle()) {
+      let text = '';
+      let k = 0;
+      for await (const c of a.chat(chatReq({ stream: true }), signal)) {
+        if (c.type === 'delta') text += c.text;
+        // The client behind this consumer stalls twice, each time well past idleMs.
+        if (++k === 1 || k === 1500) await new Promise((r) => setTimeout(r, 400));
+      }
+      expect(text).toBe(want);
+    }
+  });
+
   it('ollama: text on the final line is kept; metrics absent → usage 0; load done_reason → stop', async () => {
     up.script = (_q, res) =>
       writeSlowly(res, [
