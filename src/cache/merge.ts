@@ -251,21 +251,21 @@ export function createMerger(): Merger {
       }
       return WAIT;
     };
-    const answer = (r: IteratorResult<Chunk> | Failure): IteratorResult<Chunk> => {
-      if ('error' in r) throw toError(r.error);
-      return r;
+    // This subscriber's own read (it is the only one): the flight records the chunk (or the
+    // failure), then the subscriber takes its answer, in one reaction on the source's promise.
+    const afterOwnRead = (): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+      const mine = poll();
+      if (mine === WAIT) return it.next();
+      if ('error' in mine) throw toError(mine.error);
+      return mine;
     };
-    // This subscriber's own read (it is the only one): the flight records the chunk, then the
-    // subscriber takes it, in one reaction on the source's promise.
-    const ownRead = (r: IteratorResult<Chunk>): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    const ownRead = (r: IteratorResult<Chunk>) => {
       f.pulled(r);
-      const mine = poll();
-      return mine === WAIT ? it.next() : answer(mine);
+      return afterOwnRead();
     };
-    const ownReadFailed = (err: unknown): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    const ownReadFailed = (err: unknown) => {
       f.pullFailed(err);
-      const mine = poll();
-      return mine === WAIT ? it.next() : answer(mine);
+      return afterOwnRead();
     };
     const wake = () => {
       const w = waiting;
