@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaAdapter } from '../../src/upstreams/ollama/adapter.js';
 import { createOpenAIAdapter } from '../../src/upstreams/openai/adapter.js';
-import type { UpstreamAdapter } from '../../src/upstreams/types.js';
+import type { UpstreamAdapter, UpstreamTimeouts } from '../../src/upstreams/types.js';
 import { chatReq, collect, upstreamConfig } from '../contracts/helpers.js';
 import { startScripted, writeSlowly } from './scripted-server.js';
 import type { ScriptedServer } from './scripted-server.js';
@@ -16,20 +16,35 @@ describe('adapters against a misbehaving upstream', () => {
   let up: ScriptedServer;
   const opened: UpstreamAdapter[] = [];
   const signal = new AbortController().signal;
-  const ollama = (): UpstreamAdapter => {
-    const a = createOllamaAdapter(upstreamConfig('ollama', up.url));
+  const ollama = (timeouts: Partial<UpstreamTimeouts> = {}): UpstreamAdapter => {
+    const a = createOllamaAdapter(upstreamConfig('ollama', up.url, timeouts));
     opened.push(a);
     return a;
   };
-  const openai = (): UpstreamAdapter => {
-    const a = createOpenAIAdapter(upstreamConfig('openai', `${up.url}/v1`));
+  const openai = (timeouts: Partial<UpstreamTimeouts> = {}): UpstreamAdapter => {
+    const a = createOpenAIAdapter(upstreamConfig('openai', `${up.url}/v1`, timeouts));
     opened.push(a);
     return a;
   };
-  const both = (): Array<[string, UpstreamAdapter]> => [
-    ['ollama', ollama()],
-    ['openai', openai()],
+  const both = (timeouts: Partial<UpstreamTimeouts> = {}): Array<[string, UpstreamAdapter]> => [
+    ['ollama', ollama(timeouts)],
+    ['openai', openai(timeouts)],
   ];
+  /** The upstream answers `n` one-number deltas in a single write; returns the text they make. */
+  const burst = (n: number): string => {
+    up.script = (q, res) => {
+      const lines: string[] = [];
+      if (q.url?.startsWith('/v1')) {
+        for (let i = 0; i < n; i++) lines.push(sse(delta(`${i},`)));
+        lines.push(sse({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), 'data: [DONE]\n\n');
+      } else {
+        for (let i = 0; i < n; i++) lines.push(ndjson({ message: { content: `${i},` }, done: false }));
+        lines.push(ndjson({ message: { content: '' }, done: true, done_reason: 'stop' }));
+      }
+      res.end(lines.join('')); // one write: hundreds of items in the first network chunks
+    };
+    return Array.from({ length: n }, (_, i) => `${i},`).join('');
+  };
 
   beforeAll(async () => {
     up = await startScripted();
@@ -134,19 +149,7 @@ describe('adapters against a misbehaving upstream', () => {
   });
 
   it('a burst far ahead of a slow consumer arrives whole and in order (the body pauses and resumes)', async () => {
-    const n = 600;
-    up.script = (q, res) => {
-      const lines: string[] = [];
-      if (q.url?.startsWith('/v1')) {
-        for (let i = 0; i < n; i++) lines.push(sse(delta(`${i},`)));
-        lines.push(sse({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), 'data: [DONE]\n\n');
-      } else {
-        for (let i = 0; i < n; i++) lines.push(ndjson({ message: { content: `${i},` }, done: false }));
-        lines.push(ndjson({ message: { content: '' }, done: true, done_reason: 'stop' }));
-      }
-      res.end(lines.join('')); // one write: hundreds of items in the first network chunks
-    };
-    const want = Array.from({ length: n }, (_, i) => `${i},`).join('');
+    const want = burst(600);
     for (const [, a] of both()) {
       let text = '';
       let k = 0;
@@ -163,28 +166,8 @@ describe('adapters against a misbehaving upstream', () => {
   });
 
   it('a consumer that stops reading for longer than idleMs is not an upstream timeout', async () => {
-    const n = 2000; // ~100 KB: more than one network chunk, so the body pauses too
-    up.script = (q, res) => {
-      const lines: string[] = [];
-      if (q.url?.startsWith('/v1')) {
-        for (let i = 0; i < n; i++) lines.push(sse(delta(`${i},`)));
-        lines.push(sse({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }), 'data: [DONE]\n\n');
-      } else {
-        for (let i = 0; i < n; i++) lines.push(ndjson({ message: { content: `${i},` }, done: false }));
-        lines.push(ndjson({ message: { content: '' }, done: true, done_reason: 'stop' }));
-      }
-      res.end(lines.join(''));
-    };
-    const want = Array.from({ length: n }, (_, i) => `${i},`).join('');
-    const idle = (): Array<[string, UpstreamAdapter]> => {
-      const pair: Array<[string, UpstreamAdapter]> = [
-        ['ollama', createOllamaAdapter(upstreamConfig('ollama', up.url, { idleMs: 150 }))],
-        ['openai', createOpenAIAdapter(upstreamConfig('openai', `${up.url}/v1`, { idleMs: 150 }))],
-      ];
-      for (const [, a] of pair) opened.push(a);
-      return pair;
-    };
-    for (const [, a] of idle()) {
+    const want = burst(2000); // ~100 KB: more than one network chunk, so the body pauses too
+    for (const [, a] of both({ idleMs: 150 })) {
       let text = '';
       let k = 0;
       for await (const c of a.chat(chatReq({ stream: true }), signal)) {
