@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createServices, type Services } from '../app/services.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
-import { buildApp } from '../http/app.js';
+import { buildApp } from '../http/build-app.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
-  services: Services;
+  services: Gateway;
   url: string;
   /** Stop accepting, let in-flight requests finish up to the grace deadline, close pools. */
   close: () => Promise<void>;
@@ -31,7 +31,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>) {
 /** Build services + app and listen. Used by `sutazai serve`, the demo, tests and benchmarks. */
 export async function startGateway(config: Config): Promise<RunningGateway> {
   const logger = createLogger(config);
-  const services = await createServices(config, logger);
+  const services = await createGateway(config, logger);
   let app: FastifyInstance;
   try {
     app = await buildApp(services);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { UpstreamConfig, UpstreamKind } from '../upstreams/types.js';
+import type { UpstreamConfig, UpstreamKind } from './upstreams.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
 type Raw = { [K in FieldName]: z.output<(typeof FIELDS)[K]['schema']> };

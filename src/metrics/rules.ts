@@ -1,4 +1,4 @@
-import type { UpstreamStatus } from '../app/health.js';
+import type { UpstreamStatus } from '../upstreams/health-monitor.js';
 import type { AlertRule } from './alerts.js';
 
 /** Everything the default rules read, gathered once per evaluation. */

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { isGatewayError } from '../errors/catalogue.js';
-import { toGenerationOptions, type v1Options } from '../http/v1/schemas.js';
+import { toGenerationOptions, type v1Options } from '../pipeline/options.js';
 import { collect } from '../pipeline/stream.js';
 import type { ChatMessage, ChatRequest, EmbedRequest, GenerateRequest } from '../pipeline/types.js';
 import { classifyError } from './outcome.js';
-import type { TaskContext } from './registry.js';
+import type { TaskContext } from './types.js';
 
 type Options = z.output<typeof v1Options>;
 

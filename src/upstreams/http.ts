@@ -7,7 +7,8 @@ import { errors } from '../errors/catalogue.js';
 import type { GatewayError } from '../errors/catalogue.js';
 import { clientClosed, mapNetworkError, mapStatus } from './errors.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
-import type { UpstreamConfig, UpstreamPoolStats, UpstreamTimeouts } from './types.js';
+import type { UpstreamConfig, UpstreamTimeouts } from '../config/upstreams.js';
+import type { UpstreamPoolStats } from './types.js';
 
 /**
  * The HTTP side shared by both adapters: one keep-alive undici Pool per upstream, and an

@@ -11,7 +11,7 @@ import type {
 } from '../../pipeline/types.js';
 import { definedOnly, stopList } from '../openai/map-options.js';
 import { parseArguments } from '../openai/map-chat-request.js';
-import { parseBody } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
 
 /** Ollama native `/api/chat`, `/api/generate`, `/api/embed`, `/api/embeddings` bodies → internal requests (protocols.md A). */
 

@@ -6,7 +6,7 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
 import { findModel } from '../openai/map-response.js';
 import { ollamaErrorHandler } from './errors.js';
 import {

@@ -4,7 +4,7 @@ import { GatewayError } from '../../errors/catalogue.js';
 import type { TaskInput } from '../../queue/registry.js';
 import type { TaskService, TaskStats } from '../../queue/service.js';
 import { TASK_STATUSES } from '../../store/types.js';
-import { parseBody, zodToGatewayError } from '../errors.js';
+import { parseBody, zodToGatewayError } from '../../errors/validation.js';
 import { openRawStream } from '../raw-stream.js';
 import { sseEvent } from '../v1/render.js';
 

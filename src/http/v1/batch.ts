@@ -4,8 +4,10 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { GenerateRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody, toGatewayError } from '../errors.js';
-import { batchBody, toGenerationOptions } from './schemas.js';
+import { parseBody } from '../../errors/validation.js';
+import { toGatewayError } from '../errors.js';
+import { toGenerationOptions } from '../../pipeline/options.js';
+import { batchBody } from './schemas.js';
 
 export interface V1BatchDeps {
   config: Config;

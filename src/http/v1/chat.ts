@@ -4,9 +4,11 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { ChatMessage, ChatRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody, toGatewayError } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
+import { toGatewayError } from '../errors.js';
 import { openRawStream } from '../raw-stream.js';
-import { chatBody, toGenerationOptions, type ChatBody } from './schemas.js';
+import { toGenerationOptions } from '../../pipeline/options.js';
+import { chatBody, type ChatBody } from './schemas.js';
 import { sseEvent, v1ErrorBody } from './render.js';
 
 export interface V1ChatDeps {

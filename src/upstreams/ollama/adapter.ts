@@ -7,7 +7,8 @@ import { createUpstreamHttp } from '../http.js';
 import { asObject, NdjsonParser, num, str } from '../ndjson.js';
 import type { Json } from '../ndjson.js';
 import { healthCheck } from '../health.js';
-import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
+import type { UpstreamConfig } from '../../config/upstreams.js';
+import type { UpstreamAdapter } from '../types.js';
 import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
 import type { OllamaReadState } from './wire.js';
 

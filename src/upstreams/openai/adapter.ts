@@ -9,7 +9,8 @@ import { asObject, num, parseObject, str } from '../ndjson.js';
 import { SseParser, type SseEvent } from '../sse.js';
 import type { Json } from '../ndjson.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
-import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
+import type { UpstreamConfig } from '../../config/upstreams.js';
+import type { UpstreamAdapter } from '../types.js';
 import { ToolCallAccumulator } from './tool-stream.js';
 import {
   chatBody,
