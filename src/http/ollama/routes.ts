@@ -32,7 +32,8 @@ import {
   type LineMeta,
   type Measured,
 } from './map-response.js';
-import { streamOllama, type LineSource } from './ndjson.js';
+import { writeGeneration } from '../stream/writer.js';
+import { ollamaStream, type LineSource } from './stream.js';
 
 export interface OllamaRoutesOptions {
   pipeline: Pipeline;
@@ -122,7 +123,8 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
         ? chatBody(lm(), c, clock.measured())
         : generateBody(lm(), c, clock.measured());
     }
-    await streamOllama(req, reply, ctx, result, lineSource(request.kind, request.model, clock.measured));
+    const lines = lineSource(request.kind, request.model, clock.measured);
+    await writeGeneration(req, reply, ctx, result, ollamaStream(lines));
     return reply;
   }
 

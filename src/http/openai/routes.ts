@@ -17,7 +17,8 @@ import {
   modelList,
   modelObject,
 } from './map-response.js';
-import { streamOpenAI } from './sse.js';
+import { writeGeneration } from '../stream/writer.js';
+import { openaiStream } from './stream.js';
 
 export interface OpenAIRoutesOptions {
   pipeline: Pipeline;
@@ -61,11 +62,13 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
       return body;
     }
     const mapper = createChatStreamMapper(m, includeUsage);
-    await streamOpenAI(req, reply, ctx, result, {
-      start: [mapper.start()],
-      map: mapper.map,
-      end: mapper.end,
-    });
+    await writeGeneration(
+      req,
+      reply,
+      ctx,
+      result,
+      openaiStream({ start: [mapper.start()], map: mapper.map, end: mapper.end }),
+    );
     return reply;
   });
 
@@ -80,7 +83,13 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
       return body;
     }
     const mapper = createCompletionStreamMapper(m, includeUsage);
-    await streamOpenAI(req, reply, ctx, result, { start: [], map: mapper.map, end: mapper.end });
+    await writeGeneration(
+      req,
+      reply,
+      ctx,
+      result,
+      openaiStream({ start: [], map: mapper.map, end: mapper.end }),
+    );
     return reply;
   });
 
