@@ -24,6 +24,9 @@ export const v1Options = z
   })
   .optional();
 
+/** The options object as parsed (undefined when the request has none). */
+export type V1Options = z.output<typeof v1Options>;
+
 const KNOWN = new Set([
   'temperature',
   'num_predict',
@@ -38,7 +41,7 @@ const KNOWN = new Set([
 ]);
 
 /** v1 options → internal options, with the configured defaults (the seed's num_predict/temperature). */
-export function toGenerationOptions(o: z.output<typeof v1Options>, cfg: Config): GenerationOptions {
+export function toGenerationOptions(o: V1Options, cfg: Config): GenerationOptions {
   const out: GenerationOptions = {
     maxTokens: cfg.defaultNumPredict,
     temperature: cfg.defaultTemperature,

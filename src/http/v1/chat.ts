@@ -6,7 +6,7 @@ import type { ChatMessage, ChatRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
 import { parseBody } from '../../errors/validation.js';
 import { writeGeneration } from '../stream/writer.js';
-import { toGenerationOptions } from '../../pipeline/options.js';
+import { chatRequest } from '../../pipeline/requests.js';
 import { chatBody, type ChatBody } from './schemas.js';
 import { v1ChatStream } from './render.js';
 
@@ -19,15 +19,11 @@ export function toChatRequest(body: ChatBody, cfg: Config, stream: boolean): Cha
   const messages: ChatMessage[] = [];
   if (body.system !== undefined) messages.push({ role: 'system', content: body.system });
   messages.push({ role: 'user', content: body.message });
-  return {
-    kind: 'chat',
-    model: body.model ?? cfg.defaultModel,
-    messages,
-    options: toGenerationOptions(body.options, cfg),
-    stream,
+  return chatRequest({ messages, model: body.model, options: body.options }, cfg, {
     priority: 'interactive',
-    cache: { use: body.use_cache !== false },
-  };
+    useCache: body.use_cache !== false,
+    stream,
+  });
 }
 
 const isHit = (c: string) => c === 'hit-l1' || c === 'hit-l2';
