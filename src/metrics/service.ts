@@ -19,7 +19,7 @@ import {
   type ProcessReport,
 } from './cluster.js';
 import { registerCollectors } from './collectors.js';
-import { createPromMetrics, type PromMetrics } from './prom.js';
+import { createPromMetrics, type PromMetrics } from './event-metrics.js';
 import { defaultRules, DEFAULT_RULE_SETTINGS, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
 import { quantile } from './sketch.js';

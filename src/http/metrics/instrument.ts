@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CounterSeries, HistogramHandle } from '../../metrics/fast.js';
+import type { CounterSeries, HistogramHandle } from '../../metrics/series-metrics.js';
 import type { CacheStatus, RequestTally } from '../../pipeline/pipeline.js';
-import type { PromMetrics } from '../../metrics/prom.js';
+import type { PromMetrics } from '../../metrics/event-metrics.js';
 import { MONITORING_ROUTES, type TrafficWindows } from '../../metrics/windows.js';
 import { toGatewayError } from '../errors.js';
 import { watchCutOff, type CutOffWatcher } from '../inflight.js';

@@ -7,7 +7,7 @@ import { collect } from '../../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
 import { parseBody } from '../../errors/validation.js';
-import { findModel } from '../openai/map-response.js';
+import { findModel } from '../../pipeline/models.js';
 import { ollamaErrorHandler } from './errors.js';
 import {
   loadOnlyReason,

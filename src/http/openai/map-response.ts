@@ -138,8 +138,3 @@ export function modelList(models: readonly ModelInfo[]): { object: 'list'; data:
   }
   return { object: 'list', data };
 }
-
-/** `llama3` finds `llama3:latest`, as Ollama resolves a bare name. */
-export function findModel(models: readonly ModelInfo[], id: string): ModelInfo | undefined {
-  return models.find((m) => m.name === id) ?? models.find((m) => m.name === `${id}:latest`);
-}

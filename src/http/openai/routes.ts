@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { GatewayError, errors } from '../../errors/catalogue.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
+import { findModel } from '../../pipeline/models.js';
 import { collect } from '../../pipeline/stream.js';
 import { requestContext } from '../context.js';
 import { openAIErrorHandler } from './errors.js';
@@ -13,7 +14,6 @@ import {
   completionBody,
   createCompletionStreamMapper,
   embeddingBody,
-  findModel,
   modelList,
   modelObject,
 } from './map-response.js';
