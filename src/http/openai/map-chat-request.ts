@@ -10,7 +10,7 @@ import type {
 import { definedOnly, samplingShape, toGenerationOptions } from './map-options.js';
 import { parseBody } from '../../errors/validation.js';
 
-/** OpenAI `POST /v1/chat/completions` body → internal ChatRequest (protocols.md C.1, B). */
+/** OpenAI `POST /v1/chat/completions` body → internal ChatRequest (docs/protocols.md C.1, B). */
 
 const contentPart = z
   .object({

@@ -3,7 +3,7 @@ import type { Chunk, EmbedResult, FinishReason, ModelInfo, Usage } from '../../p
 import { toOpenAIUsage, type OpenAIUsage, type ResponseMeta } from './map-chat-response.js';
 import type { EmbeddingEncoding } from './map-request.js';
 
-/** Internal results → OpenAI text_completion, embedding list and model objects (protocols.md C.4–C.6). */
+/** Internal results → OpenAI text_completion, embedding list and model objects (docs/protocols.md C.4–C.6). */
 
 type CompletionFinish = Exclude<FinishReason, 'tool_calls'>;
 

@@ -1,6 +1,6 @@
 /*
  * The wire framings of streamed answers. Each JSON payload is one line, so text containing newlines
- * cannot break the framing. Sources: docs/protocols.md (SSE, OpenAI streaming, Ollama NDJSON).
+ * cannot break the framing. Sources: docs/protocols.md A.0 (NDJSON), C.3 (OpenAI SSE).
  */
 
 /** SSE `data:` events, one per frame (OpenAI streams). */
