@@ -7,7 +7,7 @@ const call = (fn: unknown, self: FastifyBaseLogger, args: unknown[]): void => (f
 /**
  * Fastify gives every request a child logger (`req.log`) bound to its request id. pino's child()
  * copies the bindings and sets up every level method, per request, and almost no request logs
- * (access lines are at debug, see app.ts). This one stands in for the child and makes it on the
+ * (access lines are at debug, see build-app.ts). This one stands in for the child and makes it on the
  * first log call, so a request that logs nothing costs one small object.
  */
 class LazyChildLogger {

@@ -197,6 +197,15 @@ describe('one stream writer, every surface', () => {
         res.end(JSON.stringify({ models: [{ name: 'tinyllama:latest', model: 'tinyllama:latest' }] }));
         return;
       }
+      if (req.url === '/api/version') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ version: '0.12.6' }));
+        return;
+      }
+      if (req.url !== '/api/chat') {
+        res.writeHead(404).end();
+        return;
+      }
       const n = (body as { options?: { num_predict?: number } }).options?.num_predict ?? 10;
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       const line = `${JSON.stringify({ model: 'tinyllama', message: { role: 'assistant', content: ' ' + 'w'.repeat(1000) }, done: false })}\n`;
