@@ -21,6 +21,7 @@ declare module 'fastify' {
  */
 export const MONITORING_ROUTES: readonly string[] = [
   '/health',
+  '/ready',
   '/metrics',
   '/api/v1/metrics',
   '/api/v1/metrics/stream',
