@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
-/** starting → ready → draining; /ready answers 200 only in `ready`. */
+/** starting → ready → draining; /ready answers 200 only in `ready`, /live always. */
 export type ReadinessState = 'starting' | 'ready' | 'draining';
 
 export interface DrainOptions {
@@ -45,6 +45,9 @@ export function installDrain(app: FastifyInstance, opts: DrainOptions): Drain {
   let state: ReadinessState = 'starting';
   let draining: Promise<void> | undefined;
 
+  // Liveness: the event loop answers. Not /health, which is 503 when every upstream is down:
+  // restarting gateways does not bring an upstream back, and it drops in-flight requests.
+  app.get('/live', () => ({ status: state }));
   app.get('/ready', (_req, reply) => {
     void reply.code(state === 'ready' ? 200 : 503);
     if (state !== 'ready') void reply.header('retry-after', '1');

@@ -63,11 +63,14 @@ describe('readiness (/ready) and draining on shutdown', () => {
     expect(first.status).toBe(503);
     expect(first.headers.get('retry-after')).toBe('1');
     expect(await first.json()).toEqual({ status: 'starting' });
+    // Alive all along: liveness must not restart a gateway that is starting or whose upstream is down.
+    expect((await fetch(`${g.url}/live`)).status).toBe(200);
 
     await waitFor(async () => (await fetch(`${g.url}/ready`)).status === 200, 6000, 'ready');
     // Readiness is about this process: an unreachable upstream is reported by /health, and the
     // gateway stays in rotation to answer with its own precise 503s.
     expect((await fetch(`${g.url}/health`)).status).toBe(503);
+    expect((await fetch(`${g.url}/live`)).status).toBe(200);
   });
 
   it('on drain: /ready 503 at once, still serves during the delay, finishes streams, refuses late requests with Retry-After', async () => {
