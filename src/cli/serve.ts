@@ -59,8 +59,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     close() {
       closing ??= (async () => {
         try {
-          await drain.drain();
-          await app.close();
+          await drain.drain(); // ends with app.close()
         } finally {
           await services.close();
         }

@@ -21,7 +21,8 @@ export interface Drain {
    *    connections to this process); keep serving for `delayMs` so balancers polling /ready move on.
    * 2. Close the listener; a request still arriving on an open connection gets 503
    *    SUTAZAI_ERR_SHUTTING_DOWN with Retry-After. In-flight requests and streams finish.
-   * 3. After `graceMs`, connections still open are cut. Resolves once none is left.
+   * 3. After `graceMs`, connections still open are cut. Resolves once none is left and the app
+   *    is closed (its onClose hooks have run).
    */
   drain(): Promise<void>;
 }
@@ -38,8 +39,8 @@ const REFUSED = JSON.stringify({
 /**
  * Adds GET /ready and takes over the server's 'request' listener only while draining, so the hot
  * path costs nothing extra (an onRequest hook would be a step for every request). Call before
- * listen. Fastify's own return503OnClosing answers without Retry-After or our envelope; by the
- * time app.close() runs, the listener is closed and no connection is left, so it never fires.
+ * listen. Fastify's own return503OnClosing (no Retry-After, not our envelope) never fires: its
+ * handler no longer receives requests once the refusing listener is in place.
  */
 export function installDrain(app: FastifyInstance, opts: DrainOptions): Drain {
   let state: ReadinessState = 'starting';
@@ -81,13 +82,13 @@ export function installDrain(app: FastifyInstance, opts: DrainOptions): Drain {
       });
       res.end(REFUSED);
     });
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections become idle as their last response finishes; close them as they do.
     const reaper = setInterval(() => server.closeIdleConnections(), 50);
     const deadline = setTimeout(() => server.closeAllConnections(), opts.graceMs);
     try {
-      server.closeIdleConnections();
-      await closed;
+      // Fastify's close runs the preClose hooks (they end endless streams such as the metrics
+      // SSE), then closes the listener and waits for the last connection.
+      await app.close();
     } finally {
       clearInterval(reaper);
       clearTimeout(deadline);
