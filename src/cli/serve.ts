@@ -3,11 +3,14 @@ import pino from 'pino';
 import { createServices, type Services } from '../app/services.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
 import { buildApp } from '../http/app.js';
+import { installDrain, type Drain } from '../http/drain.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
   services: Services;
   url: string;
+  /** Readiness (GET /ready) and the SIGTERM sequence. */
+  drain: Drain;
   /** Stop accepting, let in-flight requests finish up to the grace deadline, close pools. */
   close: () => Promise<void>;
 }
@@ -33,9 +36,13 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const logger = createLogger(config);
   const services = await createServices(config, logger);
   let app: FastifyInstance;
+  let drain: Drain;
   try {
     app = await buildApp(services);
+    drain = installDrain(app, { delayMs: config.drainDelayMs, graceMs: config.shutdownGraceMs });
     await app.listen({ host: config.host, port: config.port });
+    // Ready once the first upstream probe round is in (routing knows its upstreams).
+    drain.readyWhen(services.health.refresh());
   } catch (err) {
     await services.close();
     throw err;
@@ -47,19 +54,13 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   return {
     app,
     services,
+    drain,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
-        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
-        deadline.unref();
-        // Keep-alive connections become idle as their last request finishes; close them as they do.
-        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
-        reaper.unref();
         try {
-          await app.close();
+          await drain.drain(); // ends with app.close()
         } finally {
-          clearTimeout(deadline);
-          clearInterval(reaper);
           await services.close();
         }
       })();

@@ -104,6 +104,12 @@ export const FIELDS = {
     schema: int(0).default(10000),
     doc: 'On SIGTERM, how long in-flight requests may finish (ms).',
   },
+  drainDelayMs: {
+    env: 'SUTAZAI_DRAIN_DELAY_MS',
+    flag: 'drain-delay-ms',
+    schema: int(0).default(0),
+    doc: 'On SIGTERM, how long a gateway keeps serving with /ready answering 503 before it stops accepting, so load balancers polling /ready stop routing to it first (ms).',
+  },
   defaultModel: {
     env: 'SUTAZAI_DEFAULT_MODEL',
     flag: 'default-model',

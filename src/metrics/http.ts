@@ -21,6 +21,8 @@ declare module 'fastify' {
  */
 export const MONITORING_ROUTES: readonly string[] = [
   '/health',
+  '/ready',
+  '/live',
   '/metrics',
   '/api/v1/metrics',
   '/api/v1/metrics/stream',
