@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { maskSecrets } from '../errors/startup.js';
 import type { UpstreamConfig, UpstreamKind } from '../upstreams/types.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
@@ -80,7 +81,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    problems.push((err as Error).message);
+    const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
+    problems.push(
+      unknown
+        ? `unknown flag ${unknown[1]}: every flag mirrors an environment variable (README, Configuration)`
+        : (err as Error).message,
+    );
   }
 
   const raw: Record<string, unknown> = {};
@@ -102,7 +108,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (parsed.success) raw[name] = parsed.data;
     else {
       const msg = parsed.error.issues.map((i) => i.message).join('; ');
-      problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${JSON.stringify(value)})`);
+      const got = SECRET_FIELDS.has(name) ? '[hidden]' : maskSecrets(JSON.stringify(value));
+      problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${got}) — ${spec.doc}`);
     }
   }
   // Upstream entries are checked even when other fields failed, so every problem is listed at once
