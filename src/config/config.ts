@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { maskSecrets } from '../errors/startup.js';
+import { parseThreshold } from '../metrics/rules.js';
 import type { UpstreamConfig, UpstreamKind } from '../upstreams/types.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
@@ -118,6 +119,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const items = Array.isArray(raw.upstreams) ? cfg.upstreams : undefined;
   const canCheck = items !== undefined && (items.length > 0 || typeof raw.ollamaUrl === 'string');
   const upstreams = canCheck ? parseUpstreams(items, cfg, problems) : [];
+  for (const t of Array.isArray(raw.alertThresholds) ? cfg.alertThresholds : []) {
+    try {
+      parseThreshold(t);
+    } catch (err) {
+      problems.push(`SUTAZAI_ALERT_THRESHOLDS / --alert-threshold: ${(err as Error).message}`);
+    }
+  }
   if (problems.length === 0) return deepFreeze({ ...cfg, upstreams });
   throw new ConfigError(problems);
 }
