@@ -240,7 +240,7 @@ export const FIELDS = {
     env: 'SUTAZAI_ALERT_THRESHOLDS',
     flag: 'alert-threshold',
     schema: z.array(z.string()).default([]),
-    doc: 'Alert thresholds, `NAME=WARNING/CRITICAL` (comma-separated or repeated flags; `off` disables one): added_latency_ms (default 50/250), ttft_ms (2000/10000), error_rate_percent (1/5), queue_wait_ms (10000/60000), event_loop_lag_ms (100/500), latency_ms, host_cpu_percent, host_memory_percent (off by default).',
+    doc: 'Alert thresholds, `NAME=WARNING/CRITICAL` (comma-separated or repeated flags; `off` disables one): added_latency_ms (default 100/500), ttft_ms (2000/10000), error_rate_percent (1/5), queue_wait_ms (10000/60000), event_loop_lag_ms (200/1000), latency_ms, host_cpu_percent, host_memory_percent (off by default).',
   },
   alertWebhookUrl: {
     env: 'SUTAZAI_ALERT_WEBHOOK_URL',

@@ -15,8 +15,15 @@ interface Run {
   stderr: string;
 }
 
-/** The real CLI (`sutazai serve …`) in a child process with a clean environment. */
-function serve(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<Run> {
+/**
+ * The real CLI (`sutazai serve …`) in a child process with a clean environment. `stopWhen`: a
+ * process that keeps running is stopped `thenMs` after its output satisfies it (or after 30 s).
+ */
+function serve(
+  args: string[],
+  env: Record<string, string> = {},
+  stop?: { stopWhen: (stdout: string) => boolean; thenMs: number },
+): Promise<Run> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
       cwd: ROOT,
@@ -25,9 +32,17 @@ function serve(args: string[], env: Record<string, string> = {}, killAfterMs?: n
     });
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    let timer = setTimeout(() => proc.kill('SIGTERM'), 30_000);
+    let stopping = false;
+    proc.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      if (stop && !stopping && stop.stopWhen(stdout)) {
+        stopping = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => proc.kill('SIGTERM'), stop.thenMs);
+      }
+    });
     proc.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => proc.kill('SIGTERM'), killAfterMs ?? 20_000);
     proc.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -65,7 +80,15 @@ describe('sutazai serve start-up messages', { timeout: 60_000 }, () => {
 
   it('with no model server: one warn line within 2 s naming the upstream and the ways forward', async () => {
     const dead = await freePort();
-    const r = await serve(['--port', '0', '--upstream', `ollama=http://127.0.0.1:${dead}`], {}, 6000);
+    // Stopped 3 s after the hint: long enough to see that it is not repeated every check (1 s).
+    const r = await serve(
+      ['--port', '0', '--upstream', `ollama=http://127.0.0.1:${dead}`],
+      {},
+      {
+        stopWhen: (out) => out.includes('no model server'),
+        thenMs: 3000,
+      },
+    );
     const lines = logLines(r.stdout);
     const listening = lines.find((l) => l.msg.startsWith('SutazAI listening'));
     const hints = lines.filter((l) => l.msg.includes('no model server'));
