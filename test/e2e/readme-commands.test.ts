@@ -103,6 +103,14 @@ describe('README commands against npm run demo', { timeout: 120_000 }, () => {
     expect(stream!.out).toMatch(/^event: token\n/);
     expect(stream!.out).toContain('event: done');
     expect(JSON.parse(task!.out)).toMatchObject({ status: 'queued' });
+    // As a newcomer would, follow the task to its end (this also opens the embedded store,
+    // seconds of CPU, before the load test rather than during it).
+    const taskId = (JSON.parse(task!.out) as { task_id: string }).task_id;
+    await waitFor(
+      async () => (await sh(`curl -s localhost:${port}/api/v1/tasks/${taskId}`)).out.includes('"completed"'),
+      30_000,
+      'the README task to complete',
+    );
 
     const loadtest = block.find((l) => l.startsWith('npx sutazai loadtest'))!;
     const r = await sh(`${local(loadtest).replace('npx sutazai', CLI)} --quiet`, 90_000);
