@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createServices, type Services } from '../app/services.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
+import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/app.js';
 import { installDrain, type Drain } from '../http/drain.js';
+import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -45,7 +47,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     drain.readyWhen(services.health.refresh());
   } catch (err) {
     await services.close();
-    throw err;
+    throw listenError(err, config);
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -67,6 +69,41 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
       return closing;
     },
   };
+}
+
+/** A port in use or not ours to take names the setting; anything else passes through. */
+function listenError(err: unknown, config: Config): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE')
+    return new StartupError(
+      'SUTAZAI_PORT / --port',
+      config.port,
+      `${where} is already in use`,
+      `stop what listens there (another sutazai?) or pick another port: --port ${config.port + 1} (0 = any free port)`,
+      { cause: err },
+    );
+  if (code === 'EACCES')
+    return new StartupError(
+      'SUTAZAI_PORT / --port',
+      config.port,
+      `not allowed to listen on ${where}`,
+      'use a port above 1023',
+      {
+        cause: err,
+      },
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new StartupError(
+      'SUTAZAI_HOST / --host',
+      config.host,
+      `no such local address (${code})`,
+      'use 127.0.0.1, 0.0.0.0 or an address of this machine',
+      {
+        cause: err,
+      },
+    );
+  return err;
 }
 
 /** Close on the first SIGINT/SIGTERM; a second signal exits at once. */
@@ -98,8 +135,12 @@ export async function runServeCli(argv: string[], sources: Omit<ConfigSources, '
     { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${u.url}`) },
     `SutazAI listening on ${gw.url}`,
   );
+  const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });
   closeOnSignals(
-    () => gw.close(),
+    () => {
+      hint.close();
+      return gw.close();
+    },
     (m) => gw.app.log.info(m),
   );
 }

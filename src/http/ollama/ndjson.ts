@@ -47,7 +47,7 @@ export async function streamOllama(
   } catch (error) {
     const err = toGatewayError(error);
     if (!ctx.signal.aborted) {
-      req.log.warn({ code: err.code, msg: err.message }, 'stream failed mid-way');
+      req.log.warn({ code: err.code, error: err.message }, 'stream failed mid-way');
       await out.write(ndjson([ollamaErrorBody(err)]));
     }
   } finally {

@@ -51,7 +51,7 @@ export async function streamOpenAI<T>(
   } catch (error) {
     const err = toGatewayError(error);
     if (!ctx.signal.aborted) {
-      req.log.warn({ code: err.code, msg: err.message }, 'stream failed mid-way');
+      req.log.warn({ code: err.code, error: err.message }, 'stream failed mid-way');
       await out.write(sseData([openAIErrorBody(err)]));
     }
   } finally {

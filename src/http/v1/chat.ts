@@ -89,7 +89,7 @@ export async function v1ChatRoutes(app: FastifyInstance, deps: V1ChatDeps) {
       }
     } catch (error) {
       const err = toGatewayError(error);
-      if (!ctx.signal.aborted) req.log.warn({ code: err.code, msg: err.message }, 'stream failed mid-way');
+      if (!ctx.signal.aborted) req.log.warn({ code: err.code, error: err.message }, 'stream failed mid-way');
       await out.write(sseEvent('error', v1ErrorBody(err, req.id)));
     } finally {
       out.end();
