@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', '**/*.mjs', 'public/**'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs', 'public/**'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false, project: null },
@@ -42,5 +42,10 @@ export default tseslint.config(
         performance: 'readonly',
       },
     },
+  },
+  {
+    // CommonJS configs (dependency-cruiser reads .dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
 );

@@ -9,8 +9,8 @@ import type { CancelSignal } from '../pipeline/cancel.js';
 import { ChunkList, finalChunk } from '../pipeline/stream.js';
 import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.js';
 import { cacheKey } from './keys.js';
-import type { Merger } from './merge.js';
-import type { PromiseMerger } from './merge-promise.js';
+import type { Merger } from './stream-merger.js';
+import type { PromiseMerger } from './promise-merger.js';
 import { decideCaching, type CacheMode } from './policy.js';
 import type { TieredCache } from './tiered.js';
 

@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createServices, type Services } from '../app/services.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
 import { StartupError } from '../errors/startup.js';
-import { buildApp } from '../http/app.js';
+import { buildApp } from '../http/build-app.js';
 import { installDrain, type Drain } from '../http/drain.js';
 import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
-  services: Services;
+  services: Gateway;
   url: string;
   /** Readiness (GET /ready) and the SIGTERM sequence. */
   drain: Drain;
@@ -36,7 +36,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>) {
 /** Build services + app and listen. Used by `sutazai serve`, the demo, tests and benchmarks. */
 export async function startGateway(config: Config): Promise<RunningGateway> {
   const logger = createLogger(config);
-  const services = await createServices(config, logger);
+  const services = await createGateway(config, logger);
   let app: FastifyInstance;
   let drain: Drain;
   try {

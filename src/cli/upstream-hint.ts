@@ -1,4 +1,4 @@
-import type { HealthMonitor, UpstreamStatus } from '../app/health.js';
+import type { HealthMonitor, UpstreamStatus } from '../upstreams/health-monitor.js';
 
 export interface HintLogger {
   warn(obj: object, msg: string): void;

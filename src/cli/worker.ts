@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { createServices } from '../app/services.js';
+import { createGateway } from '../gateway/gateway.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { closeOnSignals, createLogger } from './serve.js';
 
@@ -33,7 +33,7 @@ export async function runWorkerCli(argv: string[]): Promise<void> {
     logger.warn({ err, nice: config.workerNice }, 'could not set the worker CPU priority; running unchanged');
   }
   // The same services as `serve` (so tasks run through the same pipeline stages), without HTTP.
-  const services = await createServices(config, logger);
+  const services = await createGateway(config, logger);
   logger.info(
     { concurrency: config.taskConcurrency, pid: process.pid, nice: os.getPriority() },
     'sutazai worker consuming background tasks',

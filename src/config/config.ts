@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { maskSecrets } from '../errors/startup.js';
-import { parseThreshold } from '../metrics/rules.js';
-import type { UpstreamConfig, UpstreamKind } from '../upstreams/types.js';
+import { parseThreshold } from './alert-thresholds.js';
+import type { UpstreamConfig, UpstreamKind } from './upstreams.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
 type Raw = { [K in FieldName]: z.output<(typeof FIELDS)[K]['schema']> };

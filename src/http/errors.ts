@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors/catalogue.js';
+import { zodToGatewayError } from '../errors/validation.js';
 
 /** Fastify's own error codes → our catalogue (body parsing, limits, routing). */
 const FASTIFY_CODES: Record<string, (e: FastifyError) => GatewayError> = {
@@ -33,34 +34,6 @@ export function toGatewayError(err: unknown): GatewayError {
     return new GatewayError('SUTAZAI_ERR_BAD_REQUEST', fe.message ?? 'bad request');
   }
   return new GatewayError('SUTAZAI_ERR_INTERNAL', 'internal server error', { cause: err });
-}
-
-/** First zod issue → 400 naming the field, e.g. `messages[0].content: expected string`. */
-export function zodToGatewayError(err: z.ZodError, prefix = ''): GatewayError {
-  const issue = err.issues[0];
-  if (!issue) return new GatewayError('SUTAZAI_ERR_VALIDATION', 'invalid request body');
-  const path = formatPath(issue.path, prefix);
-  const message = path ? `${path}: ${issue.message}` : issue.message;
-  return new GatewayError('SUTAZAI_ERR_VALIDATION', message, path ? { param: path } : {});
-}
-
-function formatPath(path: readonly PropertyKey[], prefix: string): string {
-  let out = prefix;
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
-}
-
-/** Parse `body` with `schema`, throwing a 400 GatewayError naming the first bad field. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (body === undefined || body === null) {
-    throw new GatewayError('SUTAZAI_ERR_VALIDATION', 'request body is required (JSON object)');
-  }
-  const r = schema.safeParse(body);
-  if (!r.success) throw zodToGatewayError(r.error);
-  return r.data;
 }
 
 /** Headers every error response carries (Retry-After on 429/503). */

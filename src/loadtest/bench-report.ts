@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { CliIo } from './cli.js';
 import type { LoadtestConfig } from './config.js';
 import { machineInfo, type Report } from './report.js';
+import type { CliIo } from './types.js';
 
 /**
  * `sutazai loadtest report`: regenerates docs/performance.md in one command (npm run bench:report).
@@ -228,7 +228,10 @@ function serverComparison(r: Report): string[] {
   ];
 }
 
-export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<number> {
+/** Runs one step's `sutazai loadtest` argv (cli.ts passes its own entry point: no import cycle). */
+export type RunStep = (argv: string[], io: CliIo) => Promise<number>;
+
+export async function runBenchReport(cfg: LoadtestConfig, io: CliIo, runStep: RunStep): Promise<number> {
   if (cfg.dryRun) {
     io.stdout.write('bench report plan (sim on a free port, gateway in front of it, bare node:http):\n');
     for (const s of BENCH_STEPS) {
@@ -237,8 +240,6 @@ export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<nu
     io.stdout.write(`would write ${cfg.out}\n`);
     return 0;
   }
-  // Imported lazily: cli.ts imports this module.
-  const { runLoadtestCli } = await import('./cli.js');
   const [simPort, gwPort] = [await freePort(), await freePort()];
   const env: BenchEnv = {
     simUrl: `http://127.0.0.1:${simPort}`,
@@ -266,7 +267,7 @@ export async function runBenchReport(cfg: LoadtestConfig, io: CliIo): Promise<nu
     for (const step of BENCH_STEPS) {
       const file = join(dir, `${step.id}.json`);
       io.stderr.write(`bench: ${step.title}\n`);
-      await runLoadtestCli([...stepArgv(step, env), '--json', file, '--quiet'], io);
+      await runStep([...stepArgv(step, env), '--json', file, '--quiet'], io);
       reports.set(step.id, JSON.parse(await readFile(file, 'utf8')) as Report);
     }
   } finally {

@@ -19,16 +19,11 @@ import {
 } from './scenarios.js';
 import { startServerMetrics, type ServerMetricsSeries } from './server-metrics.js';
 import { renderSummary } from './summary.js';
-import type { TargetMode } from './types.js';
+import type { CliIo, TargetMode } from './types.js';
 import { USAGE } from './usage.js';
 import { createWorkerEngine } from './workers.js';
 
 /** Where the CLI writes; tests pass their own. */
-export interface CliIo {
-  stdout: { write(s: string): boolean; isTTY?: boolean };
-  stderr: { write(s: string): boolean; isTTY?: boolean };
-}
-
 const EXIT = { pass: 0, fail: 1, usage: 2 } as const;
 
 function engineOptions(
@@ -196,7 +191,9 @@ export async function runLoadtestCli(argv: string[], io: CliIo = process): Promi
     return EXIT.pass;
   }
   try {
-    return cfg.scenario === 'report' ? await runBenchReport(cfg, io) : await runScenario(cfg, io);
+    return cfg.scenario === 'report'
+      ? await runBenchReport(cfg, io, runLoadtestCli)
+      : await runScenario(cfg, io);
   } catch (err) {
     io.stderr.write(`sutazai loadtest: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.fail;

@@ -3,6 +3,12 @@
  * API; nothing here imports gateway code.
  */
 
+/** Where a CLI run writes (process, or a test's capture). */
+export interface CliIo {
+  stdout: { write(s: string): boolean; isTTY?: boolean };
+  stderr: { write(s: string): boolean; isTTY?: boolean };
+}
+
 /** Which wire protocol the target speaks. `sutazai` = the gateway's own /api/v1 API. */
 export type TargetMode = 'sutazai' | 'openai' | 'ollama';
 export const TARGET_MODES: readonly TargetMode[] = ['sutazai', 'openai', 'ollama'];

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { HealthMonitor } from '../app/health.js';
-import type { SystemSampler } from '../app/system.js';
+import type { HealthMonitor } from '../upstreams/health-monitor.js';
+import type { SystemSampler } from './system.js';
 import type { CacheStatsReport } from '../cache/service.js';
 import type { StorePoolStats } from '../store/types.js';
 import type { TaskStats } from '../queue/service.js';

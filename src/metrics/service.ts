@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
-import type { HealthMonitor } from '../app/health.js';
-import type { SystemSampler } from '../app/system.js';
+import type { HealthMonitor } from '../upstreams/health-monitor.js';
+import type { SystemSampler } from './system.js';
 import type { CacheStatsReport } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import type { Stage } from '../pipeline/pipeline.js';
@@ -19,8 +19,7 @@ import {
   type ProcessReport,
 } from './cluster.js';
 import { registerCollectors } from './collectors.js';
-import { instrumentHttp, MONITORING_ROUTES, type RequestCounter } from './http.js';
-import { createPromMetrics } from './prom.js';
+import { createPromMetrics, type PromMetrics } from './event-metrics.js';
 import { defaultRules, ruleSettings, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
 import { quantile } from './sketch.js';
@@ -28,7 +27,12 @@ import { createSources } from './sources.js';
 import type { TaskStats } from '../queue/service.js';
 import { createMetricsStages } from './stage.js';
 import { VIEW_WINDOWS, type AlertsView, type MetricsView } from './view.js';
-import { createTrafficWindows, type TrafficWindows, type WindowSummary } from './windows.js';
+import {
+  createTrafficWindows,
+  MONITORING_ROUTES,
+  type TrafficWindows,
+  type WindowSummary,
+} from './windows.js';
 import { createWebhook } from './webhook.js';
 
 /** Stats of other feature modules; each optional (absent = that section reads null). */
@@ -66,11 +70,8 @@ export interface MetricsService {
   readonly registry: Registry;
   /** Put `outer` first and `inner` last in the pipeline's stage list. */
   readonly stages: { outer: Stage; inner: Stage };
-  /**
-   * Add the request hooks (call before the routes are registered); returns what the app's
-   * onRequest and onResponse hooks call for every request.
-   */
-  instrument(app: FastifyInstance): RequestCounter;
+  /** What the HTTP edge's request counter records into (src/http/metrics/instrument.ts). */
+  readonly requests: { prom: PromMetrics; windows: TrafficWindows; addedWindows: TrafficWindows };
   /** Wire stats of modules created after this service. */
   addSources(s: MetricsSources): void;
   /** Prometheus text format; collected at most once a second. */
@@ -271,7 +272,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   return {
     registry,
     stages,
-    instrument: (app) => instrumentHttp(app, { prom, windows, addedWindows: added }),
+    requests: { prom, windows, addedWindows: added },
     addSources: (s) => sources.add(s),
     prometheus() {
       const now = Date.now();

@@ -1,5 +1,5 @@
-import type { UpstreamStatus } from '../app/health.js';
-import type { SystemSnapshot } from '../app/system.js';
+import type { UpstreamStatus } from '../upstreams/health-monitor.js';
+import type { SystemSnapshot } from './system.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { ActiveAlert } from './alerts.js';
 import { deserializeSummary, recentFromWire, type ProcessReport } from './cluster.js';

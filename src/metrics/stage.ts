@@ -3,8 +3,8 @@ import { isGatewayError } from '../errors/catalogue.js';
 import type { CacheStatus, GenerationResult, RequestContext, Stage } from '../pipeline/pipeline.js';
 import { ChunkList, finalChunk } from '../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../pipeline/types.js';
-import type { CounterSeries, HistogramHandle } from './fast.js';
-import type { PromMetrics } from './prom.js';
+import type { CounterSeries, HistogramHandle } from './series-metrics.js';
+import type { PromMetrics } from './event-metrics.js';
 import { CACHE_OUTCOMES, type TrafficWindows } from './windows.js';
 
 export interface MetricsStageDeps {

@@ -1,5 +1,22 @@
 import { bucketOf, newCounts, SKETCH_BUCKETS, type SketchCounts } from './sketch.js';
 
+/**
+ * Routes that monitoring tools poll. They are counted in Prometheus (label surface="monitoring")
+ * but left out of the traffic windows, so a dashboard watching an idle gateway does not see its
+ * own polls as traffic (the seed's monitor did).
+ */
+export const MONITORING_ROUTES: readonly string[] = [
+  '/health',
+  '/ready',
+  '/live',
+  '/metrics',
+  '/api/v1/metrics',
+  '/api/v1/metrics/stream',
+  '/api/v1/alerts',
+  '/dashboard',
+  '/dashboard/*',
+];
+
 /** Cache outcomes in the order the windows count them. */
 export const CACHE_OUTCOMES = ['hit-l1', 'hit-l2', 'miss', 'merged', 'bypass'] as const;
 export type CacheOutcome = (typeof CACHE_OUTCOMES)[number];

@@ -1,6 +1,14 @@
-import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { CancelSignal } from './cancel.js';
-import type { Caller, Chunk, EmbedRequest, EmbedResult, GenerationRequest, ModelInfo } from './types.js';
+import type {
+  Caller,
+  ChatRequest,
+  Chunk,
+  EmbedRequest,
+  EmbedResult,
+  GenerateRequest,
+  GenerationRequest,
+  ModelInfo,
+} from './types.js';
 import { primeStream } from './stream.js';
 
 /** Where an answer came from; sent as `x-sutazai-cache` on every LLM route. */
@@ -19,7 +27,7 @@ export interface RequestContext {
   tally?: RequestTally;
 }
 
-/** Filled in by the metrics stages, read by the HTTP instrumentation (src/metrics/http.ts). */
+/** Filled in by the metrics stages, read by the HTTP instrumentation (src/http/metrics/instrument.ts). */
 export interface RequestTally {
   /** Time spent in upstream calls made for this request, ms. */
   upstreamMs: number;
@@ -63,9 +71,20 @@ export interface Stage {
   embed?(req: EmbedRequest, ctx: RequestContext, next: Next<EmbedOutcome>): Promise<EmbedOutcome>;
 }
 
-/** Resolves a model name to the adapter that serves it (see upstreams/registry). */
+/**
+ * The calls the pipeline's innermost step makes on an upstream. Declared here, implemented by the
+ * adapters in src/upstreams/ (UpstreamAdapter extends it), so the core does not depend on them.
+ */
+export interface Upstream {
+  readonly id: string;
+  chat(req: ChatRequest, signal: CancelSignal): AsyncIterable<Chunk>;
+  generate(req: GenerateRequest, signal: CancelSignal): AsyncIterable<Chunk>;
+  embed(req: EmbedRequest, signal: CancelSignal): Promise<EmbedResult>;
+}
+
+/** Resolves a model name to the upstream that serves it (see upstreams/registry). */
 export interface ModelRouter {
-  resolve(model: string): Promise<UpstreamAdapter>;
+  resolve(model: string): Promise<Upstream>;
   list(): Promise<ModelInfo[]>;
 }
 
@@ -77,13 +96,13 @@ export interface Pipeline {
 
 export interface PipelineDeps {
   router: ModelRouter;
-  /** In order, outermost first: e.g. [auth, limits, cache, admission]. */
+  /** In request order, outermost first, as src/gateway/stages.ts lists them. */
   stages: readonly Stage[];
 }
 
 /**
- * The only place that knows the order of stages. The innermost step resolves the upstream and
- * calls the adapter; every stage sees (and may wrap) the chunk stream.
+ * Runs the stages in the order given (src/gateway/stages.ts declares it). The innermost step
+ * resolves the upstream and calls the adapter; every stage sees (and may wrap) the chunk stream.
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const genStages = deps.stages.filter((s) => s.generate !== undefined);

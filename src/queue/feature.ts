@@ -1,7 +1,6 @@
-import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import { databaseError, redisError } from '../errors/startup.js';
-import { tasksRoutes } from '../http/tasks/routes.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { LazyStore } from '../store/lazy.js';
 import { checkDataDir } from '../store/data-dir.js';
@@ -11,7 +10,6 @@ import { createTaskService, type TaskService } from './service.js';
 export interface TaskFeature {
   service: TaskService;
   store: LazyStore;
-  plugin: FastifyPluginAsync;
   /** For /health: degraded (never unhealthy) when Redis or the store does not answer. */
   health(): Promise<{ status: 'healthy' | 'degraded'; detail?: string }>;
   /** Start `config.taskConcurrency` consumers (0 = this process only accepts tasks). */
@@ -22,7 +20,7 @@ export interface TaskFeature {
 /**
  * A pipeline whose calls go to the one `get()` returns at call time, so the task service can be
  * built before the pipeline (whose stages other features add) exists. Consumers are started only
- * once it does (services.ts, `[tasks:start]`), so `get()` always has a pipeline to return.
+ * once it does (gateway/gateway.ts, `[tasks:start]`), so `get()` always has a pipeline to return.
  */
 export function deferredPipeline(get: () => Pipeline): Pipeline {
   return {
@@ -40,7 +38,7 @@ const within = <T>(p: Promise<T>, ms: number, what: string) =>
     ),
   ]);
 
-/** Store + task service + routes, as services.ts wires them. */
+/** Store + task service, as gateway/gateway.ts wires them (routes: src/http/tasks/). */
 export async function createTaskFeature(deps: {
   config: Config;
   logger: FastifyBaseLogger;
@@ -68,7 +66,6 @@ export async function createTaskFeature(deps: {
   return {
     service,
     store,
-    plugin: tasksRoutes(service),
     async health() {
       try {
         // An embedded store not opened yet is not opened just for a health probe.

@@ -1,25 +1,25 @@
-import type { z } from 'zod';
 import { isGatewayError } from '../errors/catalogue.js';
-import { toGenerationOptions, type v1Options } from '../http/v1/schemas.js';
-import { collect } from '../pipeline/stream.js';
-import type { ChatMessage, ChatRequest, EmbedRequest, GenerateRequest } from '../pipeline/types.js';
+import {
+  answer,
+  chatRequest,
+  generateRequest,
+  mapLimit,
+  type MessagesInput,
+  type PromptInput,
+  type RequestMode,
+  type V1Answer,
+} from '../pipeline/requests.js';
+import type { ChatRequest, EmbedRequest, GenerateRequest } from '../pipeline/types.js';
 import { classifyError } from './outcome.js';
-import type { TaskContext } from './registry.js';
-
-type Options = z.output<typeof v1Options>;
+import type { TaskContext } from './types.js';
 
 /** Token usage in the v1 API's shape. */
-export interface TaskUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-}
+export type TaskUsage = V1Answer['usage'];
 
-export interface GenerationTaskResult {
-  response: string;
-  model: string;
-  finish_reason: string;
-  usage: TaskUsage;
-}
+export type GenerationTaskResult = V1Answer;
+
+/** Tasks run in the background lane and may answer from the cache. */
+const TASK_MODE: RequestMode = { priority: 'background', useCache: true };
 
 const caller = (ctx: TaskContext) => ({
   caller: { requestId: ctx.taskId, surface: 'task' as const },
@@ -27,55 +27,15 @@ const caller = (ctx: TaskContext) => ({
 });
 
 async function generate(req: GenerateRequest | ChatRequest, ctx: TaskContext): Promise<GenerationTaskResult> {
-  const res = await ctx.pipeline.generate(req, caller(ctx));
-  const out = await collect(res.chunks);
-  return {
-    response: out.text,
-    model: req.model,
-    finish_reason: out.finishReason,
-    usage: { prompt_tokens: out.usage.promptTokens, completion_tokens: out.usage.completionTokens },
-  };
+  return (await answer(ctx.pipeline, req, caller(ctx))).answer;
 }
 
-function generateRequest(
-  p: { prompt: string; model?: string | undefined; system?: string | undefined; options?: Options },
-  ctx: TaskContext,
-): GenerateRequest {
-  return {
-    kind: 'generate',
-    model: p.model ?? ctx.config.defaultModel,
-    prompt: p.prompt,
-    ...(p.system !== undefined ? { system: p.system } : {}),
-    options: toGenerationOptions(p.options, ctx.config),
-    stream: false,
-    priority: 'background',
-    cache: { use: true },
-  };
+export function runTextGeneration(p: PromptInput, ctx: TaskContext): Promise<GenerationTaskResult> {
+  return generate(generateRequest(p, ctx.config, TASK_MODE), ctx);
 }
 
-export function runTextGeneration(
-  p: { prompt: string; model?: string | undefined; system?: string | undefined; options?: Options },
-  ctx: TaskContext,
-): Promise<GenerationTaskResult> {
-  return generate(generateRequest(p, ctx), ctx);
-}
-
-export function runChat(
-  p: { messages: ChatMessage[]; model?: string | undefined; options?: Options },
-  ctx: TaskContext,
-): Promise<GenerationTaskResult> {
-  return generate(
-    {
-      kind: 'chat',
-      model: p.model ?? ctx.config.defaultModel,
-      messages: p.messages,
-      options: toGenerationOptions(p.options, ctx.config),
-      stream: false,
-      priority: 'background',
-      cache: { use: true },
-    },
-    ctx,
-  );
+export function runChat(p: MessagesInput, ctx: TaskContext): Promise<GenerationTaskResult> {
+  return generate(chatRequest(p, ctx.config, TASK_MODE), ctx);
 }
 
 export interface EmbeddingTaskResult {
@@ -118,26 +78,23 @@ export interface BatchTaskResult {
  * item failed, the task fails with the first error (retried when that error is transient).
  */
 export async function runBatch(
-  p: { prompts: string[]; model?: string | undefined; system?: string | undefined; options?: Options },
+  p: Omit<PromptInput, 'prompt'> & { prompts: string[] },
   ctx: TaskContext,
 ): Promise<BatchTaskResult> {
   const errorsSeen: unknown[] = [];
-  const results = new Array<BatchItem>(p.prompts.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < p.prompts.length && !ctx.signal.aborted) {
-      const index = next++;
-      const prompt = p.prompts[index] ?? '';
+  const results = await mapLimit(
+    p.prompts,
+    ctx.config.batchConcurrency,
+    async (prompt, index): Promise<BatchItem> => {
       try {
-        results[index] = { index, ...(await generate(generateRequest({ ...p, prompt }, ctx), ctx)) };
+        return { index, ...(await generate(generateRequest({ ...p, prompt }, ctx.config, TASK_MODE), ctx)) };
       } catch (err) {
         errorsSeen.push(err);
-        const info = classifyError(err).error;
-        results[index] = { index, error: info };
+        return { index, error: classifyError(err).error };
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.config.batchConcurrency, p.prompts.length) }, lane));
+    },
+    ctx.signal,
+  );
   ctx.signal.throwIfAborted();
   const failed = errorsSeen.length;
   if (failed === p.prompts.length) {

@@ -1,17 +1,7 @@
 import { z } from 'zod';
-import type { Config } from '../config/config.js';
-import { v1Options } from '../http/v1/schemas.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import { v1Options } from '../pipeline/options.js';
 import { runBatch, runChat, runEmbedding, runTextGeneration } from './handlers.js';
-
-/** What a task handler gets besides its payload. */
-export interface TaskContext {
-  taskId: string;
-  pipeline: Pipeline;
-  config: Config;
-  /** Aborted when the task is cancelled or the worker shuts down; passed to the upstream call. */
-  signal: AbortSignal;
-}
+import type { TaskContext } from './types.js';
 
 export interface TaskDefinition<S extends z.ZodType, R> {
   schema: S;

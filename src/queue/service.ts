@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import { GatewayError, errors } from '../errors/catalogue.js';
-import { zodToGatewayError } from '../http/errors.js';
+import { zodToGatewayError } from '../errors/validation.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { FINAL_STATUSES, type Store } from '../store/types.js';
 import { createBullEngine } from './bullmq-engine.js';
 import { checkCallbackUrl, createCallbackSender } from './callbacks.js';
 import { createMemoryEngine } from './memory-engine.js';
 import { classifyError } from './outcome.js';
-import { isTaskType, PAYLOAD_SHAPES, TASKS, type TaskContext, type TaskInput } from './registry.js';
+import { isTaskType, PAYLOAD_SHAPES, TASKS, type TaskInput } from './registry.js';
 import { watchTask } from './watch.js';
 import {
   percentile,
@@ -18,6 +18,7 @@ import {
   type Processor,
   type QueueEngine,
   type TaskStatus,
+  type TaskContext,
 } from './types.js';
 import { toView, type TaskView } from './view.js';
 

@@ -1,3 +1,5 @@
+import type { Config } from '../config/config.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../store/types.js';
 
 export type { TaskErrorInfo, TaskRecord, TaskStatus };
@@ -111,4 +113,13 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] ?? 0;
+}
+
+/** What a task handler gets besides its payload. */
+export interface TaskContext {
+  taskId: string;
+  pipeline: Pipeline;
+  config: Config;
+  /** Aborted when the task is cancelled or the worker shuts down; passed to the upstream call. */
+  signal: AbortSignal;
 }

@@ -19,7 +19,7 @@ import type { SimModel } from './models.js';
 import { contextIds, countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import type { FinishReason } from './text.js';
 
-/** Ollama native API (`/api/*`), written from protocols.md section A. */
+/** Ollama native API (`/api/*`), written from docs/protocols.md section A. */
 
 export const OLLAMA_VERSION = '0.12.6';
 

@@ -4,7 +4,7 @@ import { sendJson, SimHttpError } from './http.js';
 import type { JsonObject } from './http.js';
 import type { FinishReason, SimToolCall } from './text.js';
 
-/** Writes OpenAI responses: full JSON, SSE chunks (protocols.md C.2/C.3/C.4) and error envelopes. */
+/** Writes OpenAI responses: full JSON, SSE chunks (docs/protocols.md C.2/C.3/C.4) and error envelopes. */
 
 const FINGERPRINT = 'fp_sutazai_sim';
 

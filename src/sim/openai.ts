@@ -21,7 +21,7 @@ import { openaiRenderer, sendOpenAIError } from './openai-render.js';
 import type { Sampling } from './openai-render.js';
 import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 
-/** OpenAI-compatible API (`/v1/*`), written from protocols.md sections B and C. */
+/** OpenAI-compatible API (`/v1/*`), written from docs/protocols.md sections B and C. */
 
 function findModel(ctx: SimContext, name: string, chat: boolean): SimModel {
   const m = ctx.models.find(name);

@@ -1,6 +1,6 @@
 import type { Chunk } from '../pipeline/types.js';
-import type { UpstreamCall } from './http.js';
-import { asObject, type Json } from './ndjson.js';
+import type { UpstreamCall } from './call.js';
+import { asObject, type Json } from './json.js';
 
 /** Maps the items of one upstream answer (NDJSON objects, SSE events, or a whole JSON body) to chunks. */
 export interface ItemMapper<T> {

@@ -2,7 +2,8 @@ import { errors, isGatewayError } from '../errors/catalogue.js';
 import type { ModelInfo } from '../pipeline/types.js';
 import { createOllamaAdapter } from './ollama/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
-import type { UpstreamAdapter, UpstreamConfig } from './types.js';
+import type { UpstreamConfig } from '../config/upstreams.js';
+import type { UpstreamAdapter } from './types.js';
 
 /** One adapter per configured upstream, chosen by kind. Fails at start-up on duplicate ids. */
 export function createUpstreams(configs: readonly UpstreamConfig[]): UpstreamAdapter[] {

@@ -1,4 +1,5 @@
 import type { CancelSignal } from '../pipeline/cancel.js';
+import type { Upstream } from '../pipeline/pipeline.js';
 import type {
   ChatRequest,
   Chunk,
@@ -7,8 +8,7 @@ import type {
   GenerateRequest,
   ModelInfo,
 } from '../pipeline/types.js';
-
-export type UpstreamKind = 'ollama' | 'openai';
+import type { UpstreamKind } from '../config/upstreams.js';
 
 export interface UpstreamHealth {
   ok: boolean;
@@ -31,8 +31,7 @@ export interface UpstreamPoolStats {
  * Streams: a mid-stream upstream error is thrown from the iterator; aborting `signal` cancels the
  * upstream request and frees its slot.
  */
-export interface UpstreamAdapter {
-  readonly id: string;
+export interface UpstreamAdapter extends Upstream {
   readonly kind: UpstreamKind;
   readonly baseUrl: string;
   chat(req: ChatRequest, signal: CancelSignal): AsyncIterable<Chunk>;
@@ -44,25 +43,4 @@ export interface UpstreamAdapter {
   /** Requests from this gateway currently open against this upstream (streams until they end). */
   inFlight?(): number;
   close(): Promise<void>;
-}
-
-export interface UpstreamTimeouts {
-  /** TCP connect timeout, ms. Default 5000. */
-  connectMs: number;
-  /** Whole request (non-streaming) / time to first chunk (streaming), ms. Default 30000. */
-  totalMs: number;
-  /** Max silence between stream chunks, ms. Default 30000. */
-  idleMs: number;
-}
-
-export interface UpstreamConfig {
-  id: string;
-  kind: UpstreamKind;
-  /** ollama: base like http://127.0.0.1:11434 ; openai: base including /v1 like http://127.0.0.1:8080/v1 */
-  url: string;
-  /** Bearer key sent to an OpenAI-compatible upstream, if any. */
-  apiKey?: string;
-  /** Max connections in the keep-alive pool. Default 256. */
-  connections: number;
-  timeouts: UpstreamTimeouts;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMerger, type FlightSource } from '../../src/cache/merge.js';
+import { createMerger, type FlightSource } from '../../src/cache/stream-merger.js';
 import type { CancelSignal } from '../../src/pipeline/cancel.js';
 import type { Chunk } from '../../src/pipeline/types.js';
 import { drain, textChunks } from './helpers.js';

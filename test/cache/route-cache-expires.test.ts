@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { routeCache } from '../../src/cache/route-cache.js';
+import { routeCache } from '../../src/http/route-cache.js';
 async function app() {
   const f = Fastify();
   let t = 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthMonitor, UpstreamStatus } from '../../src/app/health.js';
+import type { HealthMonitor, UpstreamStatus } from '../../src/upstreams/health-monitor.js';
 import { watchUpstreams } from '../../src/cli/upstream-hint.js';
 import { waitFor } from '../helpers/http.js';
 

@@ -2,12 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startSimulator } from '../../src/sim/server.js';
 import type { SimStartOptions } from '../../src/sim/server.js';
 import type { SimHandle } from '../../src/sim/types.js';
-import type {
-  UpstreamAdapter,
-  UpstreamConfig,
-  UpstreamKind,
-  UpstreamTimeouts,
-} from '../../src/upstreams/types.js';
+import type { UpstreamConfig, UpstreamKind, UpstreamTimeouts } from '../../src/config/upstreams.js';
+import type { UpstreamAdapter } from '../../src/upstreams/types.js';
 import {
   chatReq,
   closedPort,

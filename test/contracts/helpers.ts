@@ -9,7 +9,7 @@ import type {
   ToolCall,
   Usage,
 } from '../../src/pipeline/types.js';
-import type { UpstreamConfig, UpstreamKind, UpstreamTimeouts } from '../../src/upstreams/types.js';
+import type { UpstreamConfig, UpstreamKind, UpstreamTimeouts } from '../../src/config/upstreams.js';
 
 /** Shared fixtures for the adapter contract and catalog tests. */
 

@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { findModel } from '../../src/pipeline/models.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/catalogue.js';
 import { mapCompletionRequest, mapEmbeddingRequest } from '../../src/http/openai/map-request.js';
@@ -7,7 +8,6 @@ import {
   createCompletionStreamMapper,
   embeddingBody,
   encodeEmbeddingBase64,
-  findModel,
   modelList,
 } from '../../src/http/openai/map-response.js';
 import type { ModelInfo } from '../../src/pipeline/types.js';

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOllamaAdapter } from '../../src/upstreams/ollama/adapter.js';
 import { createOpenAIAdapter } from '../../src/upstreams/openai/adapter.js';
-import type { UpstreamAdapter, UpstreamTimeouts } from '../../src/upstreams/types.js';
+import type { UpstreamTimeouts } from '../../src/config/upstreams.js';
+import type { UpstreamAdapter } from '../../src/upstreams/types.js';
 import { chatReq, collect, upstreamConfig } from '../contracts/helpers.js';
 import { startScripted, writeSlowly } from './scripted-server.js';
 import type { ScriptedServer } from './scripted-server.js';

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createServices, type Services } from '../../src/app/services.js';
+import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { loadConfig } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/build-app.js';
 import { lazyChildLogger } from '../../src/http/request-logger.js';
 
 type Line = Record<string, unknown>;
@@ -50,7 +50,7 @@ describe('request logger (lazy child)', () => {
 });
 
 describe('request log lines over HTTP', () => {
-  let services: Services;
+  let services: Gateway;
   let app: FastifyInstance;
   const { logger, lines } = capturingLogger('info');
   beforeAll(async () => {
@@ -59,7 +59,7 @@ describe('request log lines over HTTP', () => {
       env: {},
       overrides: { host: '127.0.0.1', port: 0, upstreams: ['ollama=http://127.0.0.1:1'] },
     });
-    services = await createServices(config, logger);
+    services = await createGateway(config, logger);
     app = await buildApp(services);
   });
   afterAll(async () => {

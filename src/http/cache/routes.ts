@@ -2,7 +2,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { CacheClearError, type ResponseCache } from '../../cache/service.js';
 import { GatewayError } from '../../errors/catalogue.js';
-import { zodToGatewayError } from '../errors.js';
+import { zodToGatewayError } from '../../errors/validation.js';
 
 export interface CacheRoutesOptions {
   cache: ResponseCache;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import type { MetricsService } from '../../metrics/service.js';
-import { openRawStream, type RawStream } from '../raw-stream.js';
+import { SSE_CONTENT_TYPE } from '../stream/frames.js';
+import { openRawStream, type RawStream } from '../stream/raw.js';
 
 export interface MetricsRoutesOptions {
   metrics: MetricsService;
@@ -40,7 +41,7 @@ export function metricsRoutes(opts: MetricsRoutesOptions): FastifyPluginAsync {
 
     app.get('/api/v1/metrics/stream', async (_req, reply) => {
       const first = JSON.stringify(await metrics.view());
-      const stream = openRawStream(reply, 'text/event-stream; charset=utf-8');
+      const stream = openRawStream(reply, SSE_CONTENT_TYPE);
       streams.add(stream);
       let writing = false;
       const send = (json: string) => {

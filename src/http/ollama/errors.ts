@@ -1,7 +1,7 @@
 import type { GatewayError } from '../../errors/catalogue.js';
 import { surfaceErrorHandler } from '../errors.js';
 
-/** The Ollama surface's one error renderer: `{"error":"<message>"}` (protocols.md A.10). */
+/** The Ollama surface's one error renderer: `{"error":"<message>"}` (docs/protocols.md A.10). */
 
 export const ollamaErrorBody = (e: GatewayError): { error: string } => ({ error: e.publicMessage });
 

@@ -11,9 +11,9 @@ import type {
 } from '../../pipeline/types.js';
 import { definedOnly, stopList } from '../openai/map-options.js';
 import { parseArguments } from '../openai/map-chat-request.js';
-import { parseBody } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
 
-/** Ollama native `/api/chat`, `/api/generate`, `/api/embed`, `/api/embeddings` bodies → internal requests (protocols.md A). */
+/** Ollama native `/api/chat`, `/api/generate`, `/api/embed`, `/api/embeddings` bodies → internal requests (docs/protocols.md A). */
 
 const num = z.number().nullish();
 const int = z.number().int().nullish();

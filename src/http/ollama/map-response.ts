@@ -9,7 +9,7 @@ import type {
   Usage,
 } from '../../pipeline/types.js';
 
-/** Internal chunks/results → Ollama native NDJSON lines and bodies (protocols.md A.1–A.7). */
+/** Internal chunks/results → Ollama native NDJSON lines and bodies (docs/protocols.md A.1–A.7). */
 
 /** Durations the surface measured itself, used where the upstream reported no timings (ns). */
 export interface Measured {

@@ -6,8 +6,8 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody } from '../errors.js';
-import { findModel } from '../openai/map-response.js';
+import { parseBody } from '../../errors/validation.js';
+import { findModel } from '../../pipeline/models.js';
 import { ollamaErrorHandler } from './errors.js';
 import {
   loadOnlyReason,
@@ -32,7 +32,8 @@ import {
   type LineMeta,
   type Measured,
 } from './map-response.js';
-import { streamOllama, type LineSource } from './ndjson.js';
+import { writeGeneration } from '../stream/writer.js';
+import { ollamaStream, type LineSource } from './stream.js';
 
 export interface OllamaRoutesOptions {
   pipeline: Pipeline;
@@ -122,7 +123,8 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
         ? chatBody(lm(), c, clock.measured())
         : generateBody(lm(), c, clock.measured());
     }
-    await streamOllama(req, reply, ctx, result, lineSource(request.kind, request.model, clock.measured));
+    const lines = lineSource(request.kind, request.model, clock.measured);
+    await writeGeneration(req, reply, ctx, result, ollamaStream(lines));
     return reply;
   }
 

@@ -1,7 +1,7 @@
 import type { ErrorCode, GatewayError } from '../../errors/catalogue.js';
 import { surfaceErrorHandler } from '../errors.js';
 
-/** The OpenAI surface's one error renderer: `{error:{message,type,param,code}}` (protocols.md C.7). */
+/** The OpenAI surface's one error renderer: `{error:{message,type,param,code}}` (docs/protocols.md C.7). */
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };

@@ -8,9 +8,9 @@ import type {
   ToolDefinition,
 } from '../../pipeline/types.js';
 import { definedOnly, samplingShape, toGenerationOptions } from './map-options.js';
-import { parseBody } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
 
-/** OpenAI `POST /v1/chat/completions` body → internal ChatRequest (protocols.md C.1, B). */
+/** OpenAI `POST /v1/chat/completions` body → internal ChatRequest (docs/protocols.md C.1, B). */
 
 const contentPart = z
   .object({

@@ -1,7 +1,7 @@
 import type { Collected } from '../../pipeline/stream.js';
 import type { Chunk, FinishReason, ToolCall, Usage } from '../../pipeline/types.js';
 
-/** Internal chunks → OpenAI chat.completion / chat.completion.chunk objects (protocols.md C.2, C.3). */
+/** Internal chunks → OpenAI chat.completion / chat.completion.chunk objects (docs/protocols.md C.2, C.3). */
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -65,7 +65,7 @@ export interface ResponseMeta {
 }
 
 export function toOpenAIUsage(u: Usage): OpenAIUsage {
-  // Ollama omits zero counts (protocols.md E.9); the adapters default them, but stay defensive.
+  // Ollama omits zero counts (docs/protocols.md E.9); the adapters default them, but stay defensive.
   const prompt = Number.isFinite(u.promptTokens) ? u.promptTokens : 0;
   const completion = Number.isFinite(u.completionTokens) ? u.completionTokens : 0;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };

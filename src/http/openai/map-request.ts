@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { errors } from '../../errors/catalogue.js';
 import type { EmbedRequest, GenerateRequest } from '../../pipeline/types.js';
 import { definedOnly, samplingShape, toGenerationOptions } from './map-options.js';
-import { parseBody } from '../errors.js';
+import { parseBody } from '../../errors/validation.js';
 
-/** OpenAI `/v1/completions` and `/v1/embeddings` bodies → internal requests (protocols.md C.4, C.5). */
+/** OpenAI `/v1/completions` and `/v1/embeddings` bodies → internal requests (docs/protocols.md C.4, C.5). */
 
 export const completionBodySchema = z.object({
   ...samplingShape,

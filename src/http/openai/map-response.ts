@@ -3,7 +3,7 @@ import type { Chunk, EmbedResult, FinishReason, ModelInfo, Usage } from '../../p
 import { toOpenAIUsage, type OpenAIUsage, type ResponseMeta } from './map-chat-response.js';
 import type { EmbeddingEncoding } from './map-request.js';
 
-/** Internal results → OpenAI text_completion, embedding list and model objects (protocols.md C.4–C.6). */
+/** Internal results → OpenAI text_completion, embedding list and model objects (docs/protocols.md C.4–C.6). */
 
 type CompletionFinish = Exclude<FinishReason, 'tool_calls'>;
 
@@ -137,9 +137,4 @@ export function modelList(models: readonly ModelInfo[]): { object: 'list'; data:
     data.push(modelObject(m));
   }
   return { object: 'list', data };
-}
-
-/** `llama3` finds `llama3:latest`, as Ollama resolves a bare name. */
-export function findModel(models: readonly ModelInfo[], id: string): ModelInfo | undefined {
-  return models.find((m) => m.name === id) ?? models.find((m) => m.name === `${id}:latest`);
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { GatewayError, errors } from '../../errors/catalogue.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
+import { findModel } from '../../pipeline/models.js';
 import { collect } from '../../pipeline/stream.js';
 import { requestContext } from '../context.js';
 import { openAIErrorHandler } from './errors.js';
@@ -13,11 +14,11 @@ import {
   completionBody,
   createCompletionStreamMapper,
   embeddingBody,
-  findModel,
   modelList,
   modelObject,
 } from './map-response.js';
-import { streamOpenAI } from './sse.js';
+import { writeGeneration } from '../stream/writer.js';
+import { openaiStream } from './stream.js';
 
 export interface OpenAIRoutesOptions {
   pipeline: Pipeline;
@@ -61,11 +62,13 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
       return body;
     }
     const mapper = createChatStreamMapper(m, includeUsage);
-    await streamOpenAI(req, reply, ctx, result, {
-      start: [mapper.start()],
-      map: mapper.map,
-      end: mapper.end,
-    });
+    await writeGeneration(
+      req,
+      reply,
+      ctx,
+      result,
+      openaiStream({ start: [mapper.start()], map: mapper.map, end: mapper.end }),
+    );
     return reply;
   });
 
@@ -80,7 +83,13 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
       return body;
     }
     const mapper = createCompletionStreamMapper(m, includeUsage);
-    await streamOpenAI(req, reply, ctx, result, { start: [], map: mapper.map, end: mapper.end });
+    await writeGeneration(
+      req,
+      reply,
+      ctx,
+      result,
+      openaiStream({ start: [], map: mapper.map, end: mapper.end }),
+    );
     return reply;
   });
 

@@ -4,9 +4,9 @@ import { GatewayError } from '../../errors/catalogue.js';
 import type { TaskInput } from '../../queue/registry.js';
 import type { TaskService, TaskStats } from '../../queue/service.js';
 import { TASK_STATUSES } from '../../store/types.js';
-import { parseBody, zodToGatewayError } from '../errors.js';
-import { openRawStream } from '../raw-stream.js';
-import { sseEvent } from '../v1/render.js';
+import { parseBody, zodToGatewayError } from '../../errors/validation.js';
+import { openRawStream } from '../stream/raw.js';
+import { SSE_CONTENT_TYPE, sseEvent } from '../stream/frames.js';
 
 const submitBody = z.object({
   task_type: z.string().min(1),
@@ -90,7 +90,7 @@ export function tasksRoutes(tasks: TaskService): FastifyPluginAsync {
       if (!(await tasks.get(id))) throw notFound(id);
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      const stream = openRawStream(reply, 'text/event-stream; charset=utf-8');
+      const stream = openRawStream(reply, SSE_CONTENT_TYPE);
       const ping = setInterval(() => void stream.write(': ping\n\n'), SSE_PING_MS);
       try {
         for await (const view of tasks.events(id, gone.signal)) {

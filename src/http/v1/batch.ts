@@ -1,33 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
-import { collect } from '../../pipeline/stream.js';
-import type { GenerateRequest } from '../../pipeline/types.js';
+import { answer, generateRequest, mapLimit } from '../../pipeline/requests.js';
 import { requestContext } from '../context.js';
-import { parseBody, toGatewayError } from '../errors.js';
-import { batchBody, toGenerationOptions } from './schemas.js';
+import { parseBody } from '../../errors/validation.js';
+import { toGatewayError } from '../errors.js';
+import { batchBody } from './schemas.js';
 
 export interface V1BatchDeps {
   config: Config;
   pipeline: Pipeline;
-}
-
-/** Run `fn` over `items` with at most `limit` in flight; results keep input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-) {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** POST /api/v1/batch: many prompts, results in input order, each with its own error. */
@@ -41,29 +23,22 @@ export async function v1BatchRoutes(app: FastifyInstance, deps: V1BatchDeps) {
     const raw = Array.isArray(req.body) ? { prompts: req.body as unknown[] } : req.body;
     const body = parseBody(schema, raw);
     const ctx = requestContext(req, reply, 'v1');
-    const options = toGenerationOptions(body.options, config);
-    const model = body.model ?? config.defaultModel;
+    const mode = { priority: 'interactive', useCache: body.use_cache !== false } as const;
     const results = await mapLimit(body.prompts, config.batchConcurrency, async (prompt, index) => {
-      const r: GenerateRequest = {
-        kind: 'generate',
-        model,
-        prompt,
-        ...(body.system !== undefined ? { system: body.system } : {}),
-        options,
-        stream: false,
-        priority: 'interactive',
-        cache: { use: body.use_cache !== false },
-      };
       try {
-        const res = await pipeline.generate(r, ctx);
-        const out = await collect(res.chunks);
+        const { answer: a, cache } = await answer(
+          pipeline,
+          generateRequest({ ...body, prompt }, config, mode),
+          ctx,
+        );
+        const cached = cache === 'hit-l1' || cache === 'hit-l2';
         return {
           index,
-          response: out.text,
-          model,
-          cached: res.cache === 'hit-l1' || res.cache === 'hit-l2',
-          finish_reason: out.finishReason,
-          usage: { prompt_tokens: out.usage.promptTokens, completion_tokens: out.usage.completionTokens },
+          response: a.response,
+          model: a.model,
+          cached,
+          finish_reason: a.finish_reason,
+          usage: a.usage,
         };
       } catch (error) {
         const err = toGatewayError(error);

@@ -4,10 +4,11 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { ChatMessage, ChatRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody, toGatewayError } from '../errors.js';
-import { openRawStream } from '../raw-stream.js';
-import { chatBody, toGenerationOptions, type ChatBody } from './schemas.js';
-import { sseEvent, v1ErrorBody } from './render.js';
+import { parseBody } from '../../errors/validation.js';
+import { writeGeneration } from '../stream/writer.js';
+import { chatRequest } from '../../pipeline/requests.js';
+import { chatBody, type ChatBody } from './schemas.js';
+import { v1ChatStream } from './render.js';
 
 export interface V1ChatDeps {
   config: Config;
@@ -18,15 +19,11 @@ export function toChatRequest(body: ChatBody, cfg: Config, stream: boolean): Cha
   const messages: ChatMessage[] = [];
   if (body.system !== undefined) messages.push({ role: 'system', content: body.system });
   messages.push({ role: 'user', content: body.message });
-  return {
-    kind: 'chat',
-    model: body.model ?? cfg.defaultModel,
-    messages,
-    options: toGenerationOptions(body.options, cfg),
-    stream,
+  return chatRequest({ messages, model: body.model, options: body.options }, cfg, {
     priority: 'interactive',
-    cache: { use: body.use_cache !== false },
-  };
+    useCache: body.use_cache !== false,
+    stream,
+  });
 }
 
 const isHit = (c: string) => c === 'hit-l1' || c === 'hit-l2';
@@ -59,40 +56,13 @@ export async function v1ChatRoutes(app: FastifyInstance, deps: V1ChatDeps) {
     const ctx = requestContext(req, reply, 'v1');
     // Errors before the first token are thrown here and rendered with a proper status.
     const result = await pipeline.generate(r, ctx);
-    const out = openRawStream(reply, 'text/event-stream; charset=utf-8', {
-      headers: {
-        'x-request-id': req.id,
-        'x-sutazai-cache': result.cache,
-        'x-sutazai-upstream': result.upstream,
-      },
-      flushHeaders: false,
-    });
-    const cached = isHit(result.cache);
-    try {
-      for await (const c of result.chunks) {
-        if (out.closed) break;
-        if (c.type === 'delta') {
-          if (c.text) await out.write(sseEvent('token', { text: c.text }));
-        } else if (c.type === 'tool_calls') {
-          await out.write(sseEvent('tool_calls', { tool_calls: c.calls }));
-        } else {
-          await out.write(
-            sseEvent('done', {
-              model: result.model,
-              cached,
-              finish_reason: c.finishReason,
-              usage: { prompt_tokens: c.usage.promptTokens, completion_tokens: c.usage.completionTokens },
-              latency_ms: Math.round((performance.now() - started) * 100) / 100,
-            }),
-          );
-        }
-      }
-    } catch (error) {
-      const err = toGatewayError(error);
-      if (!ctx.signal.aborted) req.log.warn({ code: err.code, error: err.message }, 'stream failed mid-way');
-      await out.write(sseEvent('error', v1ErrorBody(err, req.id)));
-    } finally {
-      out.end();
-    }
+    await writeGeneration(
+      req,
+      reply,
+      ctx,
+      result,
+      v1ChatStream(result.model, isHit(result.cache), started, req.id),
+      { 'x-request-id': req.id, 'x-sutazai-upstream': result.upstream },
+    );
   });
 }

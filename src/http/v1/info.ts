@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { publicSettings, type Config } from '../../config/config.js';
-import type { DependencyStatus, HealthMonitor, HealthState, UpstreamStatus } from '../../app/health.js';
-import type { SystemSampler } from '../../app/system.js';
+import type {
+  DependencyStatus,
+  HealthMonitor,
+  HealthState,
+  UpstreamStatus,
+} from '../../upstreams/health-monitor.js';
+import type { SystemSampler } from '../../metrics/system.js';
 import { GatewayError } from '../../errors/catalogue.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import { VERSION } from '../../version.js';

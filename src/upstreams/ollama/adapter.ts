@@ -3,11 +3,13 @@ import { errors } from '../../errors/catalogue.js';
 import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
 import { messageOf } from '../errors.js';
 import { ChunkReader, wholeAnswer } from '../chunk-reader.js';
-import { createUpstreamHttp } from '../http.js';
-import { asObject, NdjsonParser, num, str } from '../ndjson.js';
-import type { Json } from '../ndjson.js';
+import { createUpstreamHttp } from '../pool.js';
+import { asObject, num, str } from '../json.js';
+import { NdjsonParser } from '../ndjson.js';
+import type { Json } from '../json.js';
 import { healthCheck } from '../health.js';
-import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
+import type { UpstreamConfig } from '../../config/upstreams.js';
+import type { UpstreamAdapter } from '../types.js';
 import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
 import type { OllamaReadState } from './wire.js';
 

@@ -9,8 +9,8 @@ import type {
   Timings,
   ToolCall,
 } from '../../pipeline/types.js';
-import { num, str } from '../ndjson.js';
-import type { Json } from '../ndjson.js';
+import { num, str } from '../json.js';
+import type { Json } from '../json.js';
 import { toolArguments, toolCallId, wireTools } from '../tool-calls.js';
 
 /**

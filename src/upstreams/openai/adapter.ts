@@ -4,12 +4,13 @@ import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from
 import { messageOf, upstreamMessage } from '../errors.js';
 import { healthCheck } from '../health.js';
 import { ChunkReader, wholeAnswer } from '../chunk-reader.js';
-import { createUpstreamHttp } from '../http.js';
-import { asObject, num, parseObject, str } from '../ndjson.js';
+import { createUpstreamHttp } from '../pool.js';
+import { asObject, num, parseObject, str } from '../json.js';
 import { SseParser, type SseEvent } from '../sse.js';
-import type { Json } from '../ndjson.js';
+import type { Json } from '../json.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
-import type { UpstreamAdapter, UpstreamConfig } from '../types.js';
+import type { UpstreamConfig } from '../../config/upstreams.js';
+import type { UpstreamAdapter } from '../types.js';
 import { ToolCallAccumulator } from './tool-stream.js';
 import {
   chatBody,

@@ -1,5 +1,5 @@
 import type { Chunk, ToolCall } from '../../pipeline/types.js';
-import type { Json } from '../ndjson.js';
+import type { Json } from '../json.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
 
 interface PendingCall {

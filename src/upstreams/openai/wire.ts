@@ -8,8 +8,8 @@ import type {
   GenerationOptions,
   OutputFormat,
 } from '../../pipeline/types.js';
-import { num } from '../ndjson.js';
-import type { Json } from '../ndjson.js';
+import { num } from '../json.js';
+import type { Json } from '../json.js';
 import { wireTools } from '../tool-calls.js';
 
 /**

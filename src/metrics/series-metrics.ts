@@ -24,7 +24,7 @@ interface Value {
 }
 
 /** What prom-client's Registry reads from a metric when it renders the exposition. */
-export interface Collected {
+export interface MetricExposition {
   name: string;
   help: string;
   type: 'counter' | 'histogram';
@@ -99,7 +99,7 @@ export class FastCounter<L extends string = never> extends FastMetric<L, Counter
   add(n: number, ...values: string[]): void {
     this.child(values).value += n;
   }
-  async get(): Promise<Collected> {
+  async get(): Promise<MetricExposition> {
     const values: Value[] = [];
     for (const { labels, s } of this.series.values()) values.push({ labels, value: s.value });
     // A counter without labels exists (at 0) before its first increment, as in prom-client.
@@ -148,7 +148,7 @@ export class FastHistogram<L extends string = never> extends FastMetric<L, Histo
     s.sum += v;
     s.count++;
   }
-  async get(): Promise<Collected> {
+  async get(): Promise<MetricExposition> {
     const values: Value[] = [];
     for (const { labels, s } of this.series.values()) {
       let cum = 0;

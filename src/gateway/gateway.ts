@@ -1,24 +1,28 @@
-import type { FastifyBaseLogger as Logger, FastifyPluginAsync } from 'fastify';
-import { createResponseCache } from '../cache/service.js';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import { createResponseCache, type ResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
-import { cacheRoutes } from '../http/cache/routes.js';
-import { dashboardRoutes } from '../http/dashboard/routes.js';
-import { metricsRoutes } from '../http/metrics/routes.js';
 import { createMetricsService, type MetricsService } from '../metrics/service.js';
+import { createSystemSampler, type SystemSampler } from '../metrics/system.js';
+import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { createTaskFeature, deferredPipeline } from '../queue/feature.js';
-import { createPipeline, type Pipeline, type Stage } from '../pipeline/pipeline.js';
+import type { TaskService } from '../queue/service.js';
+import {
+  createHealthMonitor,
+  type DependencyStatus,
+  type HealthMonitor,
+} from '../upstreams/health-monitor.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
-import { createHealthMonitor, type DependencyStatus, type HealthMonitor } from './health.js';
-import { createSystemSampler, type SystemSampler } from './system.js';
+import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
 
 /**
- * Everything the HTTP app needs, built once from config. Each feature module adds its stage,
- * its health check, its routes and its closer here; buildApp() only wires routes.
+ * The composition root: every service built once from config and wired together. Each feature
+ * adds its service, health check and closer here and its stage to stages.ts; the HTTP edge
+ * (src/http/routes.ts) registers the route groups that use them.
  */
-export interface Services {
+export interface Gateway {
   config: Config;
   logger: Logger;
   adapters: readonly UpstreamAdapter[];
@@ -27,15 +31,17 @@ export interface Services {
   system: SystemSampler;
   dependencies(): Promise<Record<string, DependencyStatus>>;
   features(): Record<string, boolean>;
-  /** Extra route plugins contributed by feature modules (cache admin, tasks, metrics...). */
-  plugins: Array<{ name: string; plugin: FastifyPluginAsync }>;
+  /** Response cache and request merging (its stage is in the pipeline). */
+  cache: ResponseCache;
+  /** Background tasks: submit, read, cancel. */
+  tasks: TaskService;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
   /** Release everything, in reverse order of creation. */
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
   const closers: Array<() => Promise<void> | void> = [];
   const checks: Record<string, Check> = {};
   const features: Record<string, boolean> = {
@@ -44,8 +50,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     openai_api: true,
     ollama_api: true,
   };
-  const plugins: Services['plugins'] = [];
-  const stages: Stage[] = [];
 
   const adapters = createUpstreams(config.upstreams);
   closers.push(async () => {
@@ -59,21 +63,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const system = createSystemSampler();
   closers.push(() => system.close());
 
-  // [cache] response cache stage, checks, routes
+  // [cache] response cache and merging
   const responseCache = createResponseCache({ config, logger });
-  stages.push(responseCache.stage);
   checks.cache = () => responseCache.health();
   features.cache = config.cacheMode !== 'off';
   features.request_merging = config.cacheMode !== 'off';
-  plugins.push({ name: 'cache', plugin: (app) => cacheRoutes(app, { cache: responseCache }) });
   closers.push(() => responseCache.close());
-  // [tasks] task queue service, checks, routes
+  // [tasks] task queue service and store
   const tasks = await createTaskFeature({ config, logger, pipeline: deferredPipeline(() => pipeline) });
   closers.push(() => tasks.close());
   checks.tasks = () => tasks.health();
   features.tasks = true;
-  plugins.push({ name: 'tasks', plugin: tasks.plugin });
-  // [metrics] metrics registry, stage, routes
+  // [metrics] metrics registry, stages, alerts
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
     const m = createMetricsService({
@@ -90,15 +91,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       },
     });
     metrics = m;
-    // Outermost: sees every request as the client does; innermost: sees only real upstream calls.
-    stages.unshift(m.stages.outer);
-    stages.push(m.stages.inner);
-    plugins.push({ name: 'metrics', plugin: metricsRoutes({ metrics: m }) });
-    plugins.push({ name: 'dashboard', plugin: dashboardRoutes() });
     closers.push(() => m.close());
     features.metrics = true;
   }
 
+  const stages = buildStages({ config, cache: responseCache, metrics });
   const pipeline = createPipeline({ router: catalog, stages });
   const closeAll = async () => {
     for (const c of [...closers].reverse()) {
@@ -124,7 +121,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     pipeline,
     health,
     system,
-    plugins,
+    cache: responseCache,
+    tasks: tasks.service,
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {

@@ -1,4 +1,4 @@
-import type { UpstreamAdapter } from '../upstreams/types.js';
+import type { UpstreamAdapter } from './types.js';
 
 export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
 

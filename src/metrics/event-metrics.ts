@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { FastCounter, FastHistogram } from './fast.js';
+import { FastCounter, FastHistogram } from './series-metrics.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -8,7 +8,7 @@ const TPS_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000
 
 /**
  * The event-driven Prometheus metrics (counters and histograms updated as requests happen; see
- * fast.ts for why they are not prom-client's own classes).
+ * series-metrics.ts for why they are not prom-client's own classes).
  * Gauges that are read at scrape time live in collectors.ts. One registry per app: tests run
  * several gateways in one process, so nothing goes into prom-client's global registry.
  */

@@ -2,22 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { constants as zlib } from 'node:zlib';
 import compress from '@fastify/compress';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { Services } from '../app/services.js';
-import { routeCache } from '../cache/route-cache.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { routeCache } from './route-cache.js';
 import { GatewayError } from '../errors/catalogue.js';
 import { responseFinished } from './inflight.js';
-import { ollamaRoutes } from './ollama/routes.js';
-import { openaiRoutes } from './openai/routes.js';
-import { v1BatchRoutes } from './v1/batch.js';
-import { v1ChatRoutes } from './v1/chat.js';
-import { v1InfoRoutes } from './v1/info.js';
+import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
 import { lazyChildLogger } from './request-logger.js';
+import { ROUTE_GROUPS } from './routes.js';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
-/** Builds the Fastify app from services. Never listens: the CLI (or a test) does that. */
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+/** Builds the Fastify app from the gateway's services. Never listens: the CLI (or a test) does that. */
+export async function buildApp(services: Gateway): Promise<FastifyInstance> {
   const { config, logger } = services;
   const app = Fastify({
     loggerInstance: logger,
@@ -34,7 +31,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
 
   // [metrics] request counts, latency and traffic windows (hooks must precede the routes)
-  const counter = services.metrics?.instrument(app);
+  const counter = services.metrics ? instrumentHttp(app, services.metrics.requests) : undefined;
   // One onRequest and one onResponse hook for everything per request (each hook costs a step of
   // Fastify's hook runner; async ones a promise too). The id is a reply header, so Node writes the
   // head in one go (setHeader on the raw response would send every writeHead down its slow path,
@@ -78,17 +75,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // [route-cache] route-level GET cache hook
   await app.register(routeCache);
 
-  await app.register(async (v1) => {
-    await v1InfoRoutes(v1, services);
-    await v1ChatRoutes(v1, services);
-    await v1BatchRoutes(v1, services);
-  });
-
-  // [surfaces] OpenAI (/v1/*) and Ollama (/api/*) surfaces
-  await app.register(openaiRoutes, { pipeline: services.pipeline, config });
-  await app.register(ollamaRoutes, { pipeline: services.pipeline, config });
-
-  for (const p of services.plugins) await app.register(p.plugin);
+  // [routes] every route group, in the order src/http/routes.ts lists them
+  for (const group of ROUTE_GROUPS) {
+    const plugin = group.plugin(services);
+    if (plugin) await app.register(plugin);
+  }
 
   return app;
 }

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { watchCutOff, type CutOffWatcher } from '../http/inflight.js';
-import { toGatewayError } from '../http/errors.js';
-import type { CacheStatus, RequestTally } from '../pipeline/pipeline.js';
-import type { CounterSeries, HistogramHandle } from './fast.js';
-import type { PromMetrics } from './prom.js';
-import type { TrafficWindows } from './windows.js';
+import type { CounterSeries, HistogramHandle } from '../../metrics/series-metrics.js';
+import type { CacheStatus, RequestTally } from '../../pipeline/pipeline.js';
+import type { PromMetrics } from '../../metrics/event-metrics.js';
+import { MONITORING_ROUTES, type TrafficWindows } from '../../metrics/windows.js';
+import { toGatewayError } from '../errors.js';
+import { watchCutOff, type CutOffWatcher } from '../inflight.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,23 +13,6 @@ declare module 'fastify' {
     sutazaiTally?: RequestTally | null;
   }
 }
-
-/**
- * Routes that monitoring tools poll. They are counted in Prometheus (label surface="monitoring")
- * but left out of the traffic windows, so a dashboard watching an idle gateway does not see its
- * own polls as traffic (the seed's monitor did).
- */
-export const MONITORING_ROUTES: readonly string[] = [
-  '/health',
-  '/ready',
-  '/live',
-  '/metrics',
-  '/api/v1/metrics',
-  '/api/v1/metrics/stream',
-  '/api/v1/alerts',
-  '/dashboard',
-  '/dashboard/*',
-];
 
 interface RouteInfo {
   surface: string;

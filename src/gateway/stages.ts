@@ -1,0 +1,38 @@
+import type { ResponseCache } from '../cache/service.js';
+import type { Config } from '../config/config.js';
+import type { MetricsService } from '../metrics/service.js';
+import type { Stage } from '../pipeline/pipeline.js';
+
+/** The services a stage may be built from (gateway.ts composes them before the pipeline). */
+export interface StageDeps {
+  config: Config;
+  cache: ResponseCache;
+  /** Absent when SUTAZAI_METRICS=false. */
+  metrics: MetricsService | undefined;
+}
+
+/** Builds one stage from the composed services, or returns undefined when its feature is off. */
+export type StageFactory = (deps: StageDeps) => Stage | undefined;
+
+/** Outermost: sees every request as the client does, cache hits and rejections included. */
+const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
+/** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
+const responseCache: StageFactory = ({ cache }) => cache.stage;
+/** Innermost: sees only the calls that really go to an upstream. */
+const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
+
+/**
+ * The pipeline's stages in request order, outermost first: the one place that orders them. Adding
+ * a stage (auth, limits, admission...) is its own file in its feature's folder, its service in
+ * StageDeps, and one entry here. docs/architecture.md shows the path through them.
+ */
+export const STAGES: readonly StageFactory[] = [metricsOuter, responseCache, metricsInner];
+
+export function buildStages(deps: StageDeps, factories: readonly StageFactory[] = STAGES): Stage[] {
+  const stages: Stage[] = [];
+  for (const make of factories) {
+    const stage = make(deps);
+    if (stage !== undefined) stages.push(stage);
+  }
+  return stages;
+}
