@@ -6,7 +6,8 @@
 // errors) can never reach the HTTP edge, the CLI or the composition root. A new folder gets a layer
 // here (e.g. auth/ and limits/ beside queue/: they use store/ and cache/, and http/ uses them).
 const LAYERS = [
-  ['config', 'errors', 'version.ts'],
+  ['errors', 'version.ts'],
+  ['config'], // reads settings; may describe their problems with errors/
   ['pipeline'],
   ['upstreams', 'cache', 'store'],
   ['queue'],

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Finds or starts Redis / PostgreSQL and finds Chromium once per run; see test/setup/provision.ts.
+    globalSetup: ['test/setup/global.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

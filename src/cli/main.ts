@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from '../config/config.js';
+import { debugWanted, formatFailure } from './failure.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `sutazai ${VERSION} — gateway for local LLM servers
@@ -56,10 +56,8 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) process.exit(code);
   },
   (err: unknown) => {
-    // Usage mistakes (bad config or flags) get a message, not a stack trace.
-    const usage = err instanceof ConfigError || (err instanceof Error && /CliError$/.test(err.name));
-    if (usage) process.stderr.write(`sutazai: ${err.message}\n`);
-    else process.stderr.write(`sutazai: ${(err as Error).stack ?? String(err)}\n`);
+    // A message and what to do; the stack trace only at debug level.
+    process.stderr.write(formatFailure(err, debugWanted(process.argv.slice(2))));
     process.exit(2);
   },
 );

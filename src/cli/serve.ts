@@ -2,12 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
+import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/build-app.js';
+import { installDrain, type Drain } from '../http/drain.js';
+import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
   services: Gateway;
   url: string;
+  /** Readiness (GET /ready) and the SIGTERM sequence. */
+  drain: Drain;
   /** Stop accepting, let in-flight requests finish up to the grace deadline, close pools. */
   close: () => Promise<void>;
 }
@@ -33,12 +38,16 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const logger = createLogger(config);
   const services = await createGateway(config, logger);
   let app: FastifyInstance;
+  let drain: Drain;
   try {
     app = await buildApp(services);
+    drain = installDrain(app, { delayMs: config.drainDelayMs, graceMs: config.shutdownGraceMs });
     await app.listen({ host: config.host, port: config.port });
+    // Ready once the first upstream probe round is in (routing knows its upstreams).
+    drain.readyWhen(services.health.refresh());
   } catch (err) {
     await services.close();
-    throw err;
+    throw listenError(err, config);
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -47,25 +56,54 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   return {
     app,
     services,
+    drain,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close() {
       closing ??= (async () => {
-        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
-        deadline.unref();
-        // Keep-alive connections become idle as their last request finishes; close them as they do.
-        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
-        reaper.unref();
         try {
-          await app.close();
+          await drain.drain(); // ends with app.close()
         } finally {
-          clearTimeout(deadline);
-          clearInterval(reaper);
           await services.close();
         }
       })();
       return closing;
     },
   };
+}
+
+/** A port in use or not ours to take names the setting; anything else passes through. */
+function listenError(err: unknown, config: Config): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE')
+    return new StartupError(
+      'SUTAZAI_PORT / --port',
+      config.port,
+      `${where} is already in use`,
+      `stop what listens there (another sutazai?) or pick another port: --port ${config.port + 1} (0 = any free port)`,
+      { cause: err },
+    );
+  if (code === 'EACCES')
+    return new StartupError(
+      'SUTAZAI_PORT / --port',
+      config.port,
+      `not allowed to listen on ${where}`,
+      'use a port above 1023',
+      {
+        cause: err,
+      },
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new StartupError(
+      'SUTAZAI_HOST / --host',
+      config.host,
+      `no such local address (${code})`,
+      'use 127.0.0.1, 0.0.0.0 or an address of this machine',
+      {
+        cause: err,
+      },
+    );
+  return err;
 }
 
 /** Close on the first SIGINT/SIGTERM; a second signal exits at once. */
@@ -97,8 +135,12 @@ export async function runServeCli(argv: string[], sources: Omit<ConfigSources, '
     { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${u.url}`) },
     `SutazAI listening on ${gw.url}`,
   );
+  const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });
   closeOnSignals(
-    () => gw.close(),
+    () => {
+      hint.close();
+      return gw.close();
+    },
     (m) => gw.app.log.info(m),
   );
 }

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { maskSecrets } from '../errors/startup.js';
+import { parseThreshold } from './alert-thresholds.js';
 import type { UpstreamConfig, UpstreamKind } from './upstreams.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
@@ -80,7 +82,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    problems.push((err as Error).message);
+    const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
+    problems.push(
+      unknown
+        ? `unknown flag ${unknown[1]}: every flag mirrors an environment variable (README, Configuration)`
+        : (err as Error).message,
+    );
   }
 
   const raw: Record<string, unknown> = {};
@@ -102,7 +109,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (parsed.success) raw[name] = parsed.data;
     else {
       const msg = parsed.error.issues.map((i) => i.message).join('; ');
-      problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${JSON.stringify(value)})`);
+      const got = SECRET_FIELDS.has(name) ? '[hidden]' : maskSecrets(JSON.stringify(value));
+      problems.push(`${spec.env} / --${spec.flag}: ${msg} (got ${got}) — ${spec.doc}`);
     }
   }
   // Upstream entries are checked even when other fields failed, so every problem is listed at once
@@ -111,6 +119,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const items = Array.isArray(raw.upstreams) ? cfg.upstreams : undefined;
   const canCheck = items !== undefined && (items.length > 0 || typeof raw.ollamaUrl === 'string');
   const upstreams = canCheck ? parseUpstreams(items, cfg, problems) : [];
+  for (const t of Array.isArray(raw.alertThresholds) ? cfg.alertThresholds : []) {
+    try {
+      parseThreshold(t);
+    } catch (err) {
+      problems.push(`SUTAZAI_ALERT_THRESHOLDS / --alert-threshold: ${(err as Error).message}`);
+    }
+  }
   if (problems.length === 0) return deepFreeze({ ...cfg, upstreams });
   throw new ConfigError(problems);
 }

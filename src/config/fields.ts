@@ -104,6 +104,12 @@ export const FIELDS = {
     schema: int(0).default(10000),
     doc: 'On SIGTERM, how long in-flight requests may finish (ms).',
   },
+  drainDelayMs: {
+    env: 'SUTAZAI_DRAIN_DELAY_MS',
+    flag: 'drain-delay-ms',
+    schema: int(0).default(0),
+    doc: 'On SIGTERM, how long a gateway keeps serving with /ready answering 503 before it stops accepting, so load balancers polling /ready stop routing to it first (ms).',
+  },
   defaultModel: {
     env: 'SUTAZAI_DEFAULT_MODEL',
     flag: 'default-model',
@@ -236,6 +242,12 @@ export const FIELDS = {
     schema: int(1, 900).default(60),
     doc: 'Sliding window the latency and error-rate alert rules look at (s).',
   },
+  alertThresholds: {
+    env: 'SUTAZAI_ALERT_THRESHOLDS',
+    flag: 'alert-threshold',
+    schema: z.array(z.string()).default([]),
+    doc: 'Alert thresholds, `NAME=WARNING/CRITICAL` (comma-separated or repeated flags; `off` disables one): added_latency_ms (default 100/500), ttft_ms (2000/10000), error_rate_percent (1/5), queue_wait_ms (10000/60000), event_loop_lag_ms (200/1000), latency_ms, host_cpu_percent, host_memory_percent (off by default).',
+  },
   alertWebhookUrl: {
     env: 'SUTAZAI_ALERT_WEBHOOK_URL',
     flag: 'alert-webhook-url',
@@ -246,7 +258,11 @@ export const FIELDS = {
 
 export type FieldName = keyof typeof FIELDS;
 /** Names of fields that hold lists (comma-separated in env, repeatable as flags). */
-export const LIST_FIELDS: ReadonlySet<string> = new Set(['upstreams', 'callbackAllowedHosts']);
+export const LIST_FIELDS: ReadonlySet<string> = new Set([
+  'upstreams',
+  'callbackAllowedHosts',
+  'alertThresholds',
+]);
 /** Never echoed by /api/v1/settings or logs. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'upstreamApiKey',

@@ -54,7 +54,7 @@ export function surfaceErrorHandler(
   return (error, req, reply) => {
     const err = toGatewayError(error);
     if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
-    else req.log.info({ code: err.code, msg: err.message }, 'request rejected');
+    else req.log.info({ code: err.code, error: err.message }, 'request rejected');
     void reply
       .code(err.status)
       .headers(errorHeaders(err))

@@ -101,9 +101,11 @@ const OPTIONS = {
   'task-timeout': { type: 'string', default: '120s' },
   header: { type: 'string', multiple: true, default: [] as string[] },
   // Latency SLO flags take bare numbers as milliseconds.
-  'slo-p50': { type: 'string', default: `${DEFAULT_SLO.p50Ms}ms` },
-  'slo-p95': { type: 'string', default: `${DEFAULT_SLO.p95Ms}ms` },
-  'slo-p99': { type: 'string', default: `${DEFAULT_SLO.p99Ms}ms` },
+  // Total-latency limits are off unless given; `off` switches the TTFT limit off.
+  'slo-p50': { type: 'string' },
+  'slo-p95': { type: 'string' },
+  'slo-p99': { type: 'string' },
+  'slo-ttft-p95': { type: 'string', default: `${DEFAULT_SLO.ttftP95Ms}ms` },
   'slo-error-rate': { type: 'string', default: String(DEFAULT_SLO.errorRatePct) },
   'slo-recovery': { type: 'string', default: `${DEFAULT_SLO.recoveryMs}ms` },
   'no-slo': { type: 'boolean', default: false },
@@ -154,6 +156,10 @@ export function parseConfig(argv: string[]): LoadtestConfig | null {
       problems.push(`--${name}: "${text}" is not a duration like 500ms, 30s, 5m`);
     return ms;
   };
+  const optMs = <K extends string>(name: string, key: K, text: string | undefined) =>
+    text === undefined || text === 'off'
+      ? {}
+      : ({ [key]: dur(name, text, 0, 'ms') } as Partial<Record<K, number>>);
   const num = (
     name: string,
     text: string,
@@ -272,9 +278,10 @@ export function parseConfig(argv: string[]): LoadtestConfig | null {
     taskTimeoutMs: dur('task-timeout', v['task-timeout'], 1),
     headers,
     slo: {
-      p50Ms: dur('slo-p50', v['slo-p50'], 0, 'ms'),
-      p95Ms: dur('slo-p95', v['slo-p95'], 0, 'ms'),
-      p99Ms: dur('slo-p99', v['slo-p99'], 0, 'ms'),
+      ...optMs('slo-p50', 'p50Ms', v['slo-p50']),
+      ...optMs('slo-p95', 'p95Ms', v['slo-p95']),
+      ...optMs('slo-p99', 'p99Ms', v['slo-p99']),
+      ...optMs('slo-ttft-p95', 'ttftP95Ms', v['slo-ttft-p95']),
       errorRatePct: num('slo-error-rate', v['slo-error-rate'], { max: 100 }),
       recoveryMs: dur('slo-recovery', v['slo-recovery']),
     },

@@ -1,11 +1,13 @@
 import type { SliceStats, SloCheck, SloResult, SloThresholds } from './types.js';
 
-/** The seed report's claims: median < 200 ms, p95 < 350 ms, p99 < 500 ms, errors < 1%, recovery < 5 s. */
+/**
+ * What holds for any model: errors < 1%, streamed first token p95 < 1 s, spike recovery < 5 s.
+ * Total latency is not judged by default: a 24-token answer at 40 tokens/s takes 600 ms however
+ * good the gateway is. For a real model set --slo-p95 etc. from its own speed (README, "SLOs").
+ */
 export const DEFAULT_SLO: Readonly<SloThresholds> = Object.freeze({
-  p50Ms: 200,
-  p95Ms: 350,
-  p99Ms: 500,
   errorRatePct: 1,
+  ttftP95Ms: 1000,
   recoveryMs: 5000,
 });
 
@@ -20,12 +22,15 @@ function check(name: string, limit: number, actual: number): SloCheck {
  * successful request fails its latency checks.
  */
 export function evaluateSlo(stats: SliceStats, slo: SloThresholds): SloResult {
-  const checks = [
-    check('p50_ms', slo.p50Ms, stats.latency.p50),
-    check('p95_ms', slo.p95Ms, stats.latency.p95),
-    check('p99_ms', slo.p99Ms, stats.latency.p99),
+  const checks: SloCheck[] = [];
+  if (slo.p50Ms !== undefined) checks.push(check('p50_ms', slo.p50Ms, stats.latency.p50));
+  if (slo.p95Ms !== undefined) checks.push(check('p95_ms', slo.p95Ms, stats.latency.p95));
+  if (slo.p99Ms !== undefined) checks.push(check('p99_ms', slo.p99Ms, stats.latency.p99));
+  if (slo.ttftP95Ms !== undefined && stats.ttft.count > 0)
+    checks.push(check('ttft_p95_ms', slo.ttftP95Ms, stats.ttft.p95));
+  checks.push(
     check('error_rate_pct', slo.errorRatePct, stats.requests === 0 ? Number.NaN : stats.errorRatePct),
-  ];
+  );
   return { pass: checks.every((c) => c.pass), checks };
 }
 

@@ -112,9 +112,12 @@ export interface SliceStats {
 }
 
 export interface SloThresholds {
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
+  /** Total-latency limits; unset = not checked (total latency grows with answer length). */
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  /** p95 time to first token of streamed requests; checked only when the mix streams. */
+  ttftP95Ms?: number;
   /** Percent, 0-100. */
   errorRatePct: number;
   /** Spike scenario only: maximum time for latency to return to baseline. */

@@ -43,7 +43,9 @@ Load
   --seed 1                  request sequence seed
 
 SLO (exit code 0 = pass, 1 = fail; latency over successful requests, errors of every kind)
-  --slo-p50 200 --slo-p95 350 --slo-p99 500   milliseconds (defaults from the seed report)
+  --slo-ttft-p95 1000ms     streamed time to first token, p95 (\`off\` = not checked)
+  --slo-p50 / --slo-p95 / --slo-p99 MS   total latency; not checked unless given (it grows with
+                            answer length: set it from your model's speed)
   --slo-error-rate 1        percent
   --slo-recovery 5s         spike: maximum recovery time
   --no-slo                  report only, exit 0

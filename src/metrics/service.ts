@@ -20,14 +20,19 @@ import {
 } from './cluster.js';
 import { registerCollectors } from './collectors.js';
 import { createPromMetrics, type PromMetrics } from './event-metrics.js';
-import { defaultRules, DEFAULT_RULE_SETTINGS, type AlertInputs, type RuleSettings } from './rules.js';
+import { defaultRules, ruleSettings, type AlertInputs, type RuleSettings } from './rules.js';
 import { buildView, mergedSummary } from './snapshot.js';
 import { quantile } from './sketch.js';
 import { createSources } from './sources.js';
 import type { TaskStats } from '../queue/service.js';
 import { createMetricsStages } from './stage.js';
 import { VIEW_WINDOWS, type AlertsView, type MetricsView } from './view.js';
-import { createTrafficWindows, MONITORING_ROUTES, type TrafficWindows } from './windows.js';
+import {
+  createTrafficWindows,
+  MONITORING_ROUTES,
+  type TrafficWindows,
+  type WindowSummary,
+} from './windows.js';
 import { createWebhook } from './webhook.js';
 
 /** Stats of other feature modules; each optional (absent = that section reads null). */
@@ -38,7 +43,10 @@ export interface MetricsSources {
 }
 
 export interface MetricsDeps {
-  config: Pick<Config, 'alertIntervalMs' | 'alertWindowS' | 'alertWebhookUrl' | 'redisUrl' | 'cachePrefix'>;
+  config: Pick<
+    Config,
+    'alertIntervalMs' | 'alertWindowS' | 'alertWebhookUrl' | 'alertThresholds' | 'redisUrl' | 'cachePrefix'
+  >;
   logger: FastifyBaseLogger;
   adapters: readonly UpstreamAdapter[];
   health: HealthMonitor;
@@ -63,7 +71,7 @@ export interface MetricsService {
   /** Put `outer` first and `inner` last in the pipeline's stage list. */
   readonly stages: { outer: Stage; inner: Stage };
   /** What the HTTP edge's request counter records into (src/http/metrics/instrument.ts). */
-  readonly requests: { prom: PromMetrics; windows: TrafficWindows };
+  readonly requests: { prom: PromMetrics; windows: TrafficWindows; addedWindows: TrafficWindows };
   /** Wire stats of modules created after this service. */
   addSources(s: MetricsSources): void;
   /** Prometheus text format; collected at most once a second. */
@@ -80,12 +88,21 @@ export interface MetricsService {
 const VIEW_TTL_MS = 500;
 const SCRAPE_TTL_MS = 1000;
 
+/** p95 of a window, or null with fewer than `min` samples (too few to judge). */
+function p95Of(s: WindowSummary, min: number): number | null {
+  return s.count >= min ? quantile(s.hist, s.count, 0.95, s.maxMs) : null;
+}
+
 export function createMetricsService(deps: MetricsDeps): MetricsService {
   const { config, logger, adapters, health, system } = deps;
   const opts = deps.options ?? {};
   const registry = new Registry();
   const prom = createPromMetrics(registry);
   const windows = createTrafficWindows({ maxWindowS: 900 });
+  // What the gateway controls, for the alert rules: latency it adds, and first token of non-hits.
+  const alertWindowS = Math.max(config.alertWindowS, 1);
+  const added = createTrafficWindows({ maxWindowS: alertWindowS, recentSize: 1 });
+  const ttft = createTrafficWindows({ maxWindowS: alertWindowS, recentSize: 1 });
   const upstreamWindows = new Map<string, TrafficWindows>(
     adapters.map((a) => [a.id, createTrafficWindows({ maxWindowS: 60, recentSize: 1 })]),
   );
@@ -115,9 +132,11 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
     windows,
     upstreamWindows: (id) => upstreamWindows.get(id),
     modelLabel,
+    ttftWindows: ttft,
   });
 
-  const rules = defaultRules(opts.rules ?? DEFAULT_RULE_SETTINGS);
+  const settings = opts.rules ?? ruleSettings(config.alertThresholds);
+  const rules = defaultRules(settings);
   const webhook = config.alertWebhookUrl
     ? createWebhook(config.alertWebhookUrl, processId, logger)
     : undefined;
@@ -228,6 +247,8 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
         errors: s.errors,
         p95Ms: quantile(s.hist, s.count, 0.95, s.maxMs),
       },
+      addedLatencyP95Ms: p95Of(added.summary(alertWindowS), settings.minRequests),
+      ttftP95Ms: p95Of(ttft.summary(alertWindowS), settings.minRequests),
       upstreams: health.upstreams(),
       ...(q ? { queueWaitP95Ms: q.waitMs.p95 } : {}),
     });
@@ -251,7 +272,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   return {
     registry,
     stages,
-    requests: { prom, windows },
+    requests: { prom, windows, addedWindows: added },
     addSources: (s) => sources.add(s),
     prometheus() {
       const now = Date.now();

@@ -14,6 +14,8 @@ export interface MetricsStageDeps {
   upstreamWindows(id: string): TrafficWindows | undefined;
   /** Bounded model label: a catalog model name, else "other". */
   modelLabel(model: string): string;
+  /** Time to first token of answers that were not cache hits, for alert rules. */
+  ttftWindows?: TrafficWindows;
 }
 
 type End = 'ok' | 'error' | 'aborted';
@@ -215,7 +217,9 @@ export function createMetricsStages(deps: MetricsStageDeps): { outer: Stage; inn
   /** The outer stage's view of a generation that produced a first chunk (or a whole cached answer). */
   function answered(req: GenerationRequest, ctx: RequestContext, r: GenerationResult, t0: number) {
     const b = bundle(ctx.caller.surface, req.kind, deps.modelLabel(r.model), r.cache);
-    b.ttft.observe((performance.now() - t0) / 1000);
+    const ttftMs = performance.now() - t0;
+    b.ttft.observe(ttftMs / 1000);
+    if (r.cache !== 'hit-l1' && r.cache !== 'hit-l2') deps.ttftWindows?.record(ttftMs, 200);
     b.countCache();
     noteCall(ctx, r.cache);
     if (!req.stream && r.chunks instanceof ChunkList) {

@@ -7,6 +7,8 @@ import { bucketOf, newCounts, SKETCH_BUCKETS, type SketchCounts } from './sketch
  */
 export const MONITORING_ROUTES: readonly string[] = [
   '/health',
+  '/ready',
+  '/live',
   '/metrics',
   '/api/v1/metrics',
   '/api/v1/metrics/stream',

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
+import { databaseError, redisError } from '../errors/startup.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { LazyStore } from '../store/lazy.js';
+import { checkDataDir } from '../store/data-dir.js';
 import { openStore } from '../store/store.js';
 import { createTaskService, type TaskService } from './service.js';
 
@@ -43,13 +45,17 @@ export async function createTaskFeature(deps: {
   pipeline: Pipeline;
 }): Promise<TaskFeature> {
   const { config, logger } = deps;
-  const store = await openStore({ config });
+  // Start-up failures name the setting behind them (src/errors/startup.ts).
+  if (config.databaseUrl === undefined) await checkDataDir(config.dataDir);
+  const store = await openStore({ config }).catch((err: unknown) => {
+    throw databaseError(err, config.databaseUrl);
+  });
   let service: TaskService;
   try {
     service = await createTaskService({ config, logger, pipeline: deps.pipeline, store });
   } catch (err) {
     await store.close();
-    throw err;
+    throw config.redisUrl ? redisError(err, config.redisUrl) : err;
   }
   logger.info(
     { engine: service.engine, store: store.driver, workers: config.taskConcurrency },

@@ -65,6 +65,17 @@ export const TASKS = {
 };
 
 export type TaskType = keyof typeof TASKS;
+
+/**
+ * Each payload's shape as a client writes it, quoted in a wrong payload's 400 and in
+ * docs/tasks.md (test/queue/task-payload-docs.test.ts keeps the two and the schemas in step).
+ */
+export const PAYLOAD_SHAPES: Readonly<Record<TaskType, string>> = {
+  text_generation: '{"prompt": string, "model"?: string, "system"?: string, "options"?: {...}}',
+  chat: '{"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": string}, ...], "model"?: string, "options"?: {...}}',
+  embedding: '{"input": string | string[], "model"?: string}',
+  batch: '{"prompts": string[], "model"?: string, "system"?: string, "options"?: {...}}',
+};
 export const TASK_TYPES = Object.keys(TASKS) as TaskType[];
 
 /** Payload of a task type, as a client writes it. */

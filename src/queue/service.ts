@@ -9,7 +9,7 @@ import { createBullEngine } from './bullmq-engine.js';
 import { checkCallbackUrl, createCallbackSender } from './callbacks.js';
 import { createMemoryEngine } from './memory-engine.js';
 import { classifyError } from './outcome.js';
-import { isTaskType, TASKS, type TaskInput } from './registry.js';
+import { isTaskType, PAYLOAD_SHAPES, TASKS, type TaskInput } from './registry.js';
 import { watchTask } from './watch.js';
 import {
   percentile,
@@ -206,7 +206,11 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           ? undefined
           : checkCallbackUrl(input.callbackUrl, config.callbackAllowedHosts);
       const parsed = TASKS[input.type].schema.safeParse(input.payload);
-      if (!parsed.success) throw zodToGatewayError(parsed.error, 'payload');
+      if (!parsed.success) {
+        const e = zodToGatewayError(parsed.error, 'payload');
+        const expects = `${input.type} expects payload ${PAYLOAD_SHAPES[input.type]}`;
+        throw errors.validation(`${e.message}; ${expects}`, e.param);
+      }
       if (
         input.type === 'batch' &&
         (parsed.data as { prompts: string[] }).prompts.length > config.batchMaxItems

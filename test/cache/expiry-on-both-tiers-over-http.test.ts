@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../helpers/gateway.js';
 import { getJson, postJson, waitFor } from '../helpers/http.js';
 import { adminClient, deleteByPrefix, REDIS_URL, sleep, uniquePrefix } from './helpers.js';
+import { missing } from '../helpers/services.js';
 
 const prefix = uniquePrefix('expiry');
 let stack: Stack;
@@ -21,7 +22,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describe('expiry over HTTP', () => {
+describe.skipIf(missing('redis'))('expiry over HTTP', () => {
   it('an answer expires on both tiers after SUTAZAI_CACHE_TTL_S and is computed again', async () => {
     const body = { message: 'short-lived', options: { temperature: 0 } };
     const first = await postJson(`${stack.gw.url}/api/v1/chat`, body);

@@ -5,7 +5,9 @@ import { Redis } from 'ioredis';
 import type { RequestContext } from '../../src/pipeline/pipeline.js';
 import type { ChatRequest, Chunk } from '../../src/pipeline/types.js';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { REDIS_SERVER, TEST_REDIS_URL } from '../helpers/services.js';
+
+export const REDIS_URL = TEST_REDIS_URL;
 
 /** A key prefix unique to one test file run. */
 export const uniquePrefix = (what: string) => `test:${what}:${randomUUID().slice(0, 8)}:`;
@@ -100,7 +102,7 @@ export async function ownRedis(): Promise<OwnRedis> {
     port,
     async start() {
       const c = spawn(
-        'redis-server',
+        REDIS_SERVER,
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
         {
           stdio: 'ignore',

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPRESS_THRESHOLD_BYTES, createRedisStore, type RedisStore } from '../../src/cache/redis-store.js';
 import { adminClient, deleteByPrefix, REDIS_URL, silentLogger, sleep, uniquePrefix } from './helpers.js';
+import { missing } from '../helpers/services.js';
 
 const prefix = uniquePrefix('redis-store');
 let admin: Redis;
@@ -27,7 +28,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describe('redis store (L2)', () => {
+describe.skipIf(missing('redis'))('redis store (L2)', () => {
   it('gzips values over 1 KB behind the gzip magic marker and reads them back intact', async () => {
     const big = JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(200), n: 'ü€𝄞' });
     expect(Buffer.byteLength(big)).toBeGreaterThan(COMPRESS_THRESHOLD_BYTES);

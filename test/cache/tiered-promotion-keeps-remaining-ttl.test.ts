@@ -13,6 +13,7 @@ import {
   textChunks,
   uniquePrefix,
 } from './helpers.js';
+import { missing } from '../helpers/services.js';
 
 const prefix = uniquePrefix('tiered');
 let admin: Redis;
@@ -38,7 +39,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-describe('tiered cache', () => {
+describe.skipIf(missing('redis'))('tiered cache', () => {
   it('promotes an L2 hit into L1 with the TTL left in Redis, not a fresh one', async () => {
     const writer = createTieredCache({ l2, maxTtlMs: 60_000 });
     await writer.set(`${prefix}p`, answer, 1500);

@@ -5,6 +5,7 @@ import type { SimHandle } from '../../src/sim/types.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { getJson, parseSse, postJson, waitFor } from '../helpers/http.js';
 import { adminClient, deleteByPrefix, REDIS_URL, uniquePrefix } from './helpers.js';
+import { missing } from '../helpers/services.js';
 
 const prefix = uniquePrefix('two-gw');
 let sim: SimHandle;
@@ -38,7 +39,7 @@ const l2Writes = async (gw: TestGateway) => {
   return (s.json.l2 as { writes: number }).writes;
 };
 
-describe('two gateway instances sharing L2 (Redis)', () => {
+describe.skipIf(missing('redis'))('two gateway instances sharing L2 (Redis)', () => {
   it('one computes, the other hits L2, then its own L1; both answers identical', async () => {
     const body = { message: 'shared answer please', options: { temperature: 0 } };
     const first = await postJson(`${a.url}/api/v1/chat`, body);

@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../helpers/gateway.js';
 import { startMetricsStack } from '../metrics/helpers.js';
+import { CHROMIUM, missing } from '../helpers/services.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../artifacts');
 
@@ -36,7 +37,7 @@ function startTraffic(url: string) {
   };
 }
 
-describe('dashboard in headless Chromium', () => {
+describe.skipIf(missing('chromium'))('dashboard in headless Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   let traffic: ReturnType<typeof startTraffic>;
@@ -45,7 +46,7 @@ describe('dashboard in headless Chromium', () => {
     stack = await startMetricsStack({ sim: { ttftMs: 20, tps: 500 }, gateway: { alertIntervalMs: 200 } });
     traffic = startTraffic(stack.gw.url);
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: [
         '--headless',
         '--no-sandbox',

@@ -4,8 +4,7 @@ import { startGateway, type RunningGateway } from '../../src/cli/serve.js';
 import { startSimulator } from '../../src/sim/server.js';
 import type { SimHandle, SimOptions } from '../../src/sim/types.js';
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
 
 export interface TestGateway extends RunningGateway {
   config: Config;

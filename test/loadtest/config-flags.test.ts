@@ -16,7 +16,7 @@ describe('flags', () => {
   it('defaults follow the seed: 5→1000 users, seed SLOs, cache-heavy mix', () => {
     const c = parseConfig(['progressive', '--url', 'http://127.0.0.1:1']);
     expect(c?.stages).toEqual([5, 25, 100, 500, 1000]);
-    expect(c?.slo).toEqual({ p50Ms: 200, p95Ms: 350, p99Ms: 500, errorRatePct: 1, recoveryMs: 5000 });
+    expect(c?.slo).toEqual({ ttftP95Ms: 1000, errorRatePct: 1, recoveryMs: 5000 });
     expect(c?.mix.repeat).toBeGreaterThan(50);
     expect(c?.loop).toBe('closed');
   });

@@ -5,6 +5,9 @@ import { recordingOf } from './recording-helpers.js';
 import { startFakeTarget, type FakeTarget } from './fake-target.js';
 import { QUICK, runCli } from './cli-helpers.js';
 
+/** The seed report's total-latency claims, given as flags would. */
+const SEED = { ...DEFAULT_SLO, p50Ms: 200, p95Ms: 350, p99Ms: 500 };
+
 /** 100 successful requests with latencies 1..100 ms plus `errors` failures. */
 function statsWith(scale: number, errors: number) {
   const s: [number, number, 'ok' | 'http', number][] = [];
@@ -14,13 +17,17 @@ function statsWith(scale: number, errors: number) {
 }
 
 describe('SLO verdict', () => {
-  it('defaults are the seed report claims', () => {
-    expect(DEFAULT_SLO).toEqual({ p50Ms: 200, p95Ms: 350, p99Ms: 500, errorRatePct: 1, recoveryMs: 5000 });
+  it('defaults judge errors, streamed first token and recovery, not total latency', () => {
+    expect(DEFAULT_SLO).toEqual({ errorRatePct: 1, ttftP95Ms: 1000, recoveryMs: 5000 });
+    // 100 requests of 1..100 s each: slow answers, no errors, no streams → the default passes.
+    const slow = evaluateSlo(statsWith(1000, 0), DEFAULT_SLO);
+    expect(slow.checks.map((c) => c.name)).toEqual(['error_rate_pct']);
+    expect(slow.pass).toBe(true);
   });
 
   it('passes when every figure is strictly below its limit', () => {
     // latencies 3..300 ms: p50 150, p95 285, p99 297
-    const r = evaluateSlo(statsWith(3, 0), DEFAULT_SLO);
+    const r = evaluateSlo(statsWith(3, 0), SEED);
     expect(r.pass).toBe(true);
     expect(r.checks.map((c) => [c.name, c.actual])).toEqual([
       ['p50_ms', 150],
@@ -31,27 +38,25 @@ describe('SLO verdict', () => {
   });
 
   it('fails on each threshold, including an exact hit of the limit', () => {
-    expect(evaluateSlo(statsWith(4, 0), DEFAULT_SLO).checks.find((c) => c.name === 'p50_ms')?.pass).toBe(
-      false,
-    ); // p50 = 200
-    const p99Only = evaluateSlo(statsWith(5.1, 0), { ...DEFAULT_SLO, p50Ms: 1e9, p95Ms: 1e9 });
+    expect(evaluateSlo(statsWith(4, 0), SEED).checks.find((c) => c.name === 'p50_ms')?.pass).toBe(false); // p50 = 200
+    const p99Only = evaluateSlo(statsWith(5.1, 0), { ...SEED, p50Ms: 1e9, p95Ms: 1e9 });
     expect(p99Only.checks.filter((c) => !c.pass).map((c) => c.name)).toEqual(['p99_ms']);
     // 1 error in 101 requests = 0.99% passes; 2 in 102 = 1.96% fails
-    expect(evaluateSlo(statsWith(1, 1), DEFAULT_SLO).pass).toBe(true);
-    expect(evaluateSlo(statsWith(1, 2), DEFAULT_SLO).pass).toBe(false);
+    expect(evaluateSlo(statsWith(1, 1), SEED).pass).toBe(true);
+    expect(evaluateSlo(statsWith(1, 2), SEED).pass).toBe(false);
   });
 
   it('no data fails rather than passing vacuously', () => {
     const empty = sliceStats(recordingOf([]), 0, 1000);
-    expect(evaluateSlo(empty, DEFAULT_SLO).pass).toBe(false);
+    expect(evaluateSlo(empty, SEED).pass).toBe(false);
     const allFailed = sliceStats(recordingOf([[1, 1, 'timeout', 0]]), 0, 1000);
-    expect(evaluateSlo(allFailed, DEFAULT_SLO).pass).toBe(false);
+    expect(evaluateSlo(allFailed, SEED).pass).toBe(false);
   });
 
   it('recovery: never recovered fails; combined verdict needs every part', () => {
-    expect(evaluateRecovery(null, DEFAULT_SLO).pass).toBe(false);
-    expect(evaluateRecovery(4999, DEFAULT_SLO).pass).toBe(true);
-    const ok = evaluateSlo(statsWith(1, 0), DEFAULT_SLO);
+    expect(evaluateRecovery(null, SEED).pass).toBe(false);
+    expect(evaluateRecovery(4999, SEED).pass).toBe(true);
+    const ok = evaluateSlo(statsWith(1, 0), SEED);
     expect(combineSlo([ok, { pass: false, checks: [] }]).pass).toBe(false);
     expect(combineSlo([ok, ok]).pass).toBe(true);
   });

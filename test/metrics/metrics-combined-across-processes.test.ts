@@ -9,9 +9,10 @@ import type { SimHandle } from '../../src/sim/types.js';
 import { startTestGateway, TEST_REDIS_URL, type TestGateway } from '../helpers/gateway.js';
 import { postJson } from '../helpers/http.js';
 import { eventually, metricsView } from './helpers.js';
+import { missing } from '../helpers/services.js';
 
 /** Two gateways sharing one Redis prefix stand for two processes behind a load balancer. */
-describe('metrics combined across processes via Redis', () => {
+describe.skipIf(missing('redis'))('metrics combined across processes via Redis', () => {
   const prefix = `sutazai-test-metrics-${randomBytes(4).toString('hex')}:`;
   let sim: SimHandle;
   let a: TestGateway;

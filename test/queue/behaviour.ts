@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/catalogue.js';
 import type { TaskInput } from '../../src/queue/registry.js';
+import { missing } from '../helpers/services.js';
 import { finalState, startRig, until, type EngineKind, type Rig, type RigOptions } from './rig.js';
 
 /** The behaviour both engines must share. Multi-process cases live in their own files. */
 export function taskBehaviour(engine: EngineKind) {
-  describe(`task queue behaviour (${engine} engine)`, () => {
+  const needs = engine === 'bullmq' ? (['redis', 'postgres'] as const) : (['postgres'] as const);
+  describe.skipIf(missing(...needs))(`task queue behaviour (${engine} engine)`, () => {
     let rig: Rig | undefined;
     let server: Server | undefined;
     const start = async (o: Partial<RigOptions> = {}) => (rig = await startRig({ engine, ...o }));

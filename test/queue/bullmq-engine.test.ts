@@ -3,10 +3,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyNames } from '../../src/queue/bullmq-records.js';
 import { taskBehaviour } from './behaviour.js';
 import { startRig, TEST_REDIS_URL, until, type Rig } from './rig.js';
+import { missing } from '../helpers/services.js';
 
 taskBehaviour('bullmq');
 
-describe('task status events over Redis (bullmq engine)', () => {
+describe.skipIf(missing('redis', 'postgres'))('task status events over Redis (bullmq engine)', () => {
   let rig: Rig | undefined;
   const redis = new Redis(TEST_REDIS_URL);
   afterEach(async () => {

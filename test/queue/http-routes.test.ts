@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, TEST_DATABASE_URL, TEST_REDIS_URL, type Stack } from '../helpers/gateway.js';
 import { getJson, parseSse, postJson } from '../helpers/http.js';
+import { missing } from '../helpers/services.js';
 import { cleanup, uniqueName, until } from './rig.js';
 
 type Json = Record<string, unknown>;
 
-describe.each([
+describe.skipIf(missing('redis', 'postgres')).each([
   ['memory', false],
   ['bullmq', true],
 ] as const)('/api/v1/tasks over HTTP (%s engine)', (_engine, withRedis) => {

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { taskBehaviour } from './behaviour.js';
 import { startRig, until, type Rig } from './rig.js';
+import { missing } from '../helpers/services.js';
 
 taskBehaviour('memory');
 
-describe('in-process engine specifics', () => {
+describe.skipIf(missing('postgres'))('in-process engine specifics', () => {
   let rig: Rig | undefined;
   afterEach(async () => {
     await rig?.close();

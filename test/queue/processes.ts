@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { REDIS_SERVER } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -53,7 +54,7 @@ export async function freePort(): Promise<number> {
 /** A private redis-server (no persistence) that can be stopped and started again on its port. */
 export async function startRedis(port: number): Promise<Child> {
   const proc = spawn(
-    'redis-server',
+    REDIS_SERVER,
     ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis, stop, type Child } from './processes.js';
 import { cleanup, finalState, startRig, uniqueName, until, type Rig } from './rig.js';
+import { missing } from '../helpers/services.js';
 
-describe('durability through PostgreSQL', () => {
+describe.skipIf(missing('redisServer', 'postgres'))('durability through PostgreSQL', () => {
   let redis: Child | undefined;
   let rig: Rig | undefined;
   const names = { schema: uniqueName('rr'), prefix: uniqueName('rrp'), queueName: 'tasks' };

@@ -9,8 +9,9 @@ import type { SimHandle } from '../../src/sim/types.js';
 import { createStore, dropSchema, type Store } from '../../src/store/index.js';
 import { createModelCatalog, createUpstreams } from '../../src/upstreams/registry.js';
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js';
+
+export { TEST_DATABASE_URL, TEST_REDIS_URL };
 
 let seq = 0;
 /** A name unique to this test process and call, usable as PG schema, Redis prefix or queue name. */

@@ -47,6 +47,8 @@ function classify(route: string | undefined): RouteInfo {
 export interface HttpInstrumentDeps {
   prom: PromMetrics;
   windows: TrafficWindows;
+  /** Latency the gateway added (total − upstream) to answered LLM requests, for alert rules. */
+  addedWindows?: TrafficWindows;
 }
 
 /** One request's record: its tally (shared with the pipeline through requestContext) and timing. */
@@ -129,7 +131,9 @@ export function instrumentHttp(app: FastifyInstance, deps: HttpInstrumentDeps): 
     series.duration.observe(ms / 1000);
     if (p.ri.traffic) windows.record(ms, status);
     if (p.calls === 1 && p.cache !== undefined && p.cache !== 'merged' && status < 400) {
-      overheadOf(p.ri, p.cache).observe(Math.max(0, ms - p.upstreamMs) / 1000);
+      const addedMs = Math.max(0, ms - p.upstreamMs);
+      overheadOf(p.ri, p.cache).observe(addedMs / 1000);
+      deps.addedWindows?.record(addedMs, status);
     }
   }
 

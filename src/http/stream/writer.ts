@@ -63,7 +63,7 @@ export async function writeGeneration(
   } catch (error) {
     const err = toGatewayError(error);
     if (!ctx.signal.aborted && !out.closed) {
-      req.log.warn({ code: err.code, msg: err.message }, 'stream failed mid-way');
+      req.log.warn({ code: err.code, error: err.message }, 'stream failed mid-way');
       await out.write(renderer.error(err));
     }
   } finally {
