@@ -41,7 +41,7 @@ function cutOff(res: Res): void {
 function track(res: Res): boolean {
   // A pipelined request's response has no socket until the responses ahead of it have finished
   // (Node queues it); its request is on the same connection, and that closing cuts it off too.
-  const sock: Sock | null = res.socket ?? (res.req.socket as Sock | null);
+  const sock: Sock | null = res.socket ?? res.req.socket;
   if (sock === null || sock.destroyed) return false;
   res[kSocket] = sock;
   const inflight = sock[kInflight];
