@@ -86,6 +86,12 @@ export const FIELDS = {
     schema: int(1024).default(1048576),
     doc: 'Max request body size in bytes (larger → 413).',
   },
+  maxJsonDepth: {
+    env: 'SUTAZAI_MAX_JSON_DEPTH',
+    flag: 'max-json-depth',
+    schema: int(2).default(64),
+    doc: 'Deepest nesting of objects/arrays accepted in a JSON body (deeper → 400).',
+  },
   logLevel: {
     env: 'SUTAZAI_LOG_LEVEL',
     flag: 'log-level',

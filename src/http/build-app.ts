@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { routeCache } from './route-cache.js';
 import { GatewayError } from '../errors/catalogue.js';
 import { responseFinished } from './inflight.js';
+import { boundedJsonParser } from './json-body.js';
 import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
 import { lazyChildLogger } from './request-logger.js';
@@ -63,6 +64,13 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
     customTypes: /^(application\/json|text\/(html|plain|css|javascript)|application\/javascript|image\/svg)/,
   });
 
+  // JSON bodies with a nesting bound (the default parser otherwise; Ollama's surface reuses it).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    boundedJsonParser(app, config.maxJsonDepth),
+  );
   app.setErrorHandler(v1ErrorHandler);
   app.setNotFoundHandler((req, reply) => {
     v1ErrorHandler(

@@ -39,7 +39,9 @@ function cutOff(res: Res): void {
 }
 
 function track(res: Res): boolean {
-  const sock: Sock | null = res.socket;
+  // A pipelined request's response has no socket until the responses ahead of it have finished
+  // (Node queues it); its request is on the same connection, and that closing cuts it off too.
+  const sock: Sock | null = res.socket ?? res.req.socket;
   if (sock === null || sock.destroyed) return false;
   res[kSocket] = sock;
   const inflight = sock[kInflight];

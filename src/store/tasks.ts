@@ -34,7 +34,19 @@ function toRecord(row: TaskRow): TaskRecord {
 }
 
 const ts = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+/**
+ * JSON for a jsonb column. PostgreSQL's jsonb refuses the NUL character (`\u0000`), which an
+ * upstream's error text can hold; such strings are stored with U+FFFD in its place rather than
+ * failing the write and losing the task's outcome. The check is on the serialised text, so
+ * ordinary records are stringified once.
+ */
+const json = (v: unknown) => {
+  if (v === undefined) return null;
+  const text = JSON.stringify(v);
+  return text.includes('\\u0000') ? JSON.stringify(v, withoutNul) : text;
+};
+const withoutNul = (_key: string, value: unknown) =>
+  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
 
 export function createTaskRepository(db: Queryable): TaskRepository {
   return {

@@ -34,6 +34,7 @@ import {
 } from './map-response.js';
 import { writeGeneration } from '../stream/writer.js';
 import { ollamaStream, type LineSource } from './stream.js';
+import { boundedJsonParser } from '../json-body.js';
 
 export interface OllamaRoutesOptions {
   pipeline: Pipeline;
@@ -99,10 +100,10 @@ function lineSource(kind: GenerationRequest['kind'], model: string, measured: ()
  * The Ollama-native surface (`/api/*`). Encapsulated: its error handler answers `{"error":"..."}`,
  * and any request content type is read as JSON, as Ollama does (`curl -d` sends form encoding).
  */
-export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, { pipeline }) => {
+export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, { pipeline, config }) => {
   app.setErrorHandler(ollamaErrorHandler);
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
+  app.addContentTypeParser('*', { parseAs: 'string' }, boundedJsonParser(app, config.maxJsonDepth, 'ignore'));
 
   async function generation(req: FastifyRequest, reply: FastifyReply, request: GenerationRequest) {
     const clock = stopwatch();

@@ -20,7 +20,10 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
-const idParams = z.object({ id: z.string().min(1).max(128) });
+/** Task ids are ours (UUIDs); anything else — a NUL, a slash, 10 KB — is refused by name. */
+const idParams = z.object({
+  id: z.string().regex(/^[\w.:-]{1,128}$/, 'a task id is 1-128 letters, digits, "-", "_", "." or ":"'),
+});
 
 /** Comment lines keep idle event streams alive through proxies. */
 const SSE_PING_MS = 15_000;
