@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
+import { displayUrl } from '../config/upstreams.js';
 import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/build-app.js';
 import { installDrain, type Drain } from '../http/drain.js';
@@ -132,7 +133,7 @@ export async function runServeCli(argv: string[], sources: Omit<ConfigSources, '
   const config = loadConfig({ env: process.env, ...sources, argv });
   const gw = await startGateway(config);
   gw.app.log.info(
-    { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${u.url}`) },
+    { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${displayUrl(u.url)}`) },
     `SutazAI listening on ${gw.url}`,
   );
   const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { maskSecrets } from '../errors/startup.js';
 import { parseThreshold } from './alert-thresholds.js';
-import type { UpstreamConfig, UpstreamKind } from './upstreams.js';
+import { displayUrl, type UpstreamConfig, type UpstreamKind } from './upstreams.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
 type Raw = { [K in FieldName]: z.output<(typeof FIELDS)[K]['schema']> };
@@ -140,14 +140,8 @@ export function publicSettings(cfg: Config): Record<string, unknown> {
     }
     out[name] = value;
   }
-  out.upstreams = cfg.upstreams.map((u) => ({ id: u.id, kind: u.kind, url: redactUrl(u.url) }));
+  out.upstreams = cfg.upstreams.map((u) => ({ id: u.id, kind: u.kind, url: displayUrl(u.url) }));
   return out;
-}
-
-function redactUrl(u: string): string {
-  const url = new URL(u);
-  if (url.password) url.password = '***';
-  return url.toString().replace(/\/$/, '');
 }
 
 function deepFreeze<T>(o: T): T {

@@ -5,6 +5,17 @@
 
 export type UpstreamKind = 'ollama' | 'openai';
 
+/**
+ * An upstream URL as it may be shown (agents, settings, logs, errors): a password in it becomes
+ * `***`. The id (`kind@host`) never holds credentials, so metrics labels are safe as they are.
+ */
+export function displayUrl(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/(\/\/[^/@:\s]*:)[^/@\s]*@/g, '$1***@');
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString().replace(/\/$/, '');
+}
+
 export interface UpstreamTimeouts {
   /** TCP connect timeout, ms. Default 5000. */
   connectMs: number;

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { UpstreamConfig, UpstreamTimeouts } from '../config/upstreams.js';
+import { displayUrl, type UpstreamConfig, type UpstreamTimeouts } from '../config/upstreams.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
 import { UpstreamCall, type CallContext, type Method } from './call.js';
 import type { UpstreamPoolStats } from './types.js';
@@ -37,10 +37,10 @@ export function createUpstreamHttp(
   try {
     url = new URL(cfg.url);
   } catch {
-    throw new Error(`upstream '${id}': invalid url '${cfg.url}'`);
+    throw new Error(`upstream '${id}': invalid url '${displayUrl(cfg.url)}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`upstream '${id}': url must be http(s), got '${cfg.url}'`);
+    throw new Error(`upstream '${id}': url must be http(s), got '${displayUrl(cfg.url)}'`);
   }
   if (!Number.isInteger(cfg.connections) || cfg.connections < 1) {
     throw new Error(`upstream '${id}': connections must be a positive integer`);
@@ -60,6 +60,13 @@ export function createUpstreamHttp(
   const headers: Record<string, string> = Object.freeze({
     'content-type': 'application/json',
     accept: 'application/json',
+    // Credentials in the URL (http://user:pass@host) are sent as Basic auth: undici's pool takes
+    // only the origin, and the URL itself is never shown with its password.
+    ...(url.username || url.password
+      ? {
+          authorization: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`,
+        }
+      : {}),
     ...extraHeaders,
   });
   const state = { inFlight: 0 };

@@ -8,7 +8,7 @@ import { asObject, num, str } from '../json.js';
 import { NdjsonParser } from '../ndjson.js';
 import type { Json } from '../json.js';
 import { healthCheck } from '../health.js';
-import type { UpstreamConfig } from '../../config/upstreams.js';
+import { displayUrl, type UpstreamConfig } from '../../config/upstreams.js';
 import type { UpstreamAdapter } from '../types.js';
 import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
 import type { OllamaReadState } from './wire.js';
@@ -73,7 +73,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   return {
     id,
     kind: 'ollama',
-    baseUrl: cfg.url,
+    baseUrl: displayUrl(cfg.url),
     chat: (req: ChatRequest, signal) => run('chat', chatBody(req), req.model, req.stream, signal),
     generate: (req: GenerateRequest, signal) =>
       run('generate', generateBody(req), req.model, req.stream, signal),

@@ -9,7 +9,7 @@ import { asObject, num, parseObject, str } from '../json.js';
 import { SseParser, type SseEvent } from '../sse.js';
 import type { Json } from '../json.js';
 import { toolArguments, toolCallId } from '../tool-calls.js';
-import type { UpstreamConfig } from '../../config/upstreams.js';
+import { displayUrl, type UpstreamConfig } from '../../config/upstreams.js';
 import type { UpstreamAdapter } from '../types.js';
 import { ToolCallAccumulator } from './tool-stream.js';
 import {
@@ -131,7 +131,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   return {
     id,
     kind: 'openai',
-    baseUrl: cfg.url,
+    baseUrl: displayUrl(cfg.url),
     chat: (req: ChatRequest, signal) =>
       run('/chat/completions', chatBody(req), req.model, req.stream, signal),
     generate: (req: GenerateRequest, signal) =>
