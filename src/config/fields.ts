@@ -86,6 +86,12 @@ export const FIELDS = {
     schema: int(1024).default(1048576),
     doc: 'Max request body size in bytes (larger → 413).',
   },
+  requestTimeoutMs: {
+    env: 'SUTAZAI_REQUEST_TIMEOUT_MS',
+    flag: 'request-timeout-ms',
+    schema: int(1000).default(30000),
+    doc: 'Time a client has to send a whole request, headers and body (ms); slower → 408 and the connection closed.',
+  },
   maxJsonDepth: {
     env: 'SUTAZAI_MAX_JSON_DEPTH',
     flag: 'max-json-depth',

@@ -28,6 +28,12 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
       return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
     },
     return503OnClosing: true,
+    // A client sending its request slowly (slow loris, a trickled body) is cut off: Node answers
+    // 408 and closes. Headers alone get the same bound.
+    requestTimeout: config.requestTimeoutMs,
+    // Node checks these bounds every connectionsCheckingInterval (30 s by default, longer than
+    // the bound itself); checking each second keeps a 408 within about a second of its time.
+    http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     keepAliveTimeout: 72_000,
   });
 
