@@ -89,8 +89,8 @@ export const FIELDS = {
   requestTimeoutMs: {
     env: 'SUTAZAI_REQUEST_TIMEOUT_MS',
     flag: 'request-timeout-ms',
-    schema: int(1000).default(30000),
-    doc: 'Time a client has to send a whole request, headers and body (ms); slower → 408 and the connection closed.',
+    schema: int(1000).default(60000),
+    doc: 'Time a client has to send a whole request (ms; its headers: at most 10 s of it); slower → 408 and the connection closed.',
   },
   maxJsonDepth: {
     env: 'SUTAZAI_MAX_JSON_DEPTH',

@@ -29,11 +29,14 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     // A client sending its request slowly (slow loris, a trickled body) is cut off: Node answers
-    // 408 and closes. Headers alone get the same bound.
+    // 408 and closes. Headers get at most 10 s of it (a 50 MiB image body may need the rest).
     requestTimeout: config.requestTimeoutMs,
     // Node checks these bounds every connectionsCheckingInterval (30 s by default, longer than
     // the bound itself); checking each second keeps a 408 within about a second of its time.
-    http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    http: {
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: 1000,
+    },
     keepAliveTimeout: 72_000,
   });
 
