@@ -92,6 +92,18 @@ export const FIELDS = {
     schema: int(1000).default(60000),
     doc: 'Time a client has to send a whole request (ms; its headers: at most 10 s of it); slower → 408 and the connection closed.',
   },
+  embedMaxInputs: {
+    env: 'SUTAZAI_EMBED_MAX_INPUTS',
+    flag: 'embed-max-inputs',
+    schema: int(1).default(256),
+    doc: 'Most inputs in one embedding request (more → 400). Answers grow with inputs × dimensions: 256 × 768 floats is ~2 MB of JSON.',
+  },
+  embedMaxBytes: {
+    env: 'SUTAZAI_EMBED_MAX_BYTES',
+    flag: 'embed-max-bytes',
+    schema: int(1).default(1048576),
+    doc: 'Most bytes of text, summed over the inputs, in one embedding request (more → 413).',
+  },
   maxJsonDepth: {
     env: 'SUTAZAI_MAX_JSON_DEPTH',
     flag: 'max-json-depth',

@@ -1,6 +1,7 @@
 import type { ResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
+import { inputLimitsStage } from '../pipeline/input-limits.js';
 import type { Stage } from '../pipeline/pipeline.js';
 
 /** The services a stage may be built from (gateway.ts composes them before the pipeline). */
@@ -16,6 +17,8 @@ export type StageFactory = (deps: StageDeps) => Stage | undefined;
 
 /** Outermost: sees every request as the client does, cache hits and rejections included. */
 const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
+/** Refuses requests too big to answer without harm (embedding inputs), before any work. */
+const inputLimits: StageFactory = ({ config }) => inputLimitsStage(config);
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
 /** Innermost: sees only the calls that really go to an upstream. */
@@ -26,7 +29,7 @@ const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
  * a stage (auth, limits, admission...) is its own file in its feature's folder, its service in
  * StageDeps, and one entry here. docs/architecture.md shows the path through them.
  */
-export const STAGES: readonly StageFactory[] = [metricsOuter, responseCache, metricsInner];
+export const STAGES: readonly StageFactory[] = [metricsOuter, inputLimits, responseCache, metricsInner];
 
 export function buildStages(deps: StageDeps, factories: readonly StageFactory[] = STAGES): Stage[] {
   const stages: Stage[] = [];
