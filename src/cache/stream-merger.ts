@@ -61,6 +61,11 @@ interface Flight {
   source: AsyncIterator<Chunk> | undefined;
   /** A read of `source` is in progress (at most one at a time). */
   pulling: boolean;
+  /**
+   * The source has ended and the answer is being written; the flight ends (and its subscribers
+   * see the end) once that settles. Nobody reads the source meanwhile (`pulling` stays set).
+   */
+  writing: boolean;
   ready: Promise<void>;
   subscribers: number;
   waiters: Set<() => void>;
@@ -121,13 +126,15 @@ export function createMerger(): Merger {
       error: undefined,
       source: undefined,
       pulling: false,
+      writing: false,
       ready,
       subscribers: 0,
       waiters: new Set(),
       pulled,
       pullFailed,
       abandon: () => {
-        if (f.ended || f.failed || f.controller.aborted) return;
+        // Also nothing to stop while the finished answer is being written.
+        if (f.ended || f.writing || f.failed || f.controller.aborted) return;
         counters.abandoned++;
         finish();
         f.controller.abort(new DOMException('every subscriber went away', 'AbortError'));
@@ -163,20 +170,29 @@ export function createMerger(): Merger {
       },
     );
 
-    /** After the last chunk: write the answer, keeping the flight joinable until that settles. */
+    /**
+     * After the last chunk: write the answer, then end the flight. Subscribers see the end only
+     * once the write has settled, so by the time a response has ended its answer is readable from
+     * the cache (on every gateway sharing L2): a repeat sent after it is a hit, never a join of a
+     * flight that is only waiting for its write. Joiners arriving meanwhile replay the flight.
+     */
     const complete = () => {
-      if (f.meta === undefined || opts.onComplete === undefined) {
+      const end = () => {
         finish();
-        return;
-      }
+        f.pulling = false;
+        f.writing = false;
+        f.ended = true;
+        notify(f);
+      };
+      if (f.meta === undefined || opts.onComplete === undefined) return end();
       let written: Promise<void> | void;
       try {
         written = opts.onComplete(f.chunks, f.meta);
       } catch {
         written = undefined; // the writer records its own failures; a failed write is a later miss
       }
-      if (written === undefined) finish();
-      else written.then(finish, finish);
+      if (written === undefined) end();
+      else written.then(end, end);
     };
 
     function pulled(r: IteratorResult<Chunk>): void {
@@ -185,8 +201,10 @@ export function createMerger(): Merger {
         f.failed = true;
         f.error = abortError(f.controller);
       } else if (r.done) {
-        f.ended = true;
+        f.pulling = true;
+        f.writing = true;
         complete();
+        return; // subscribers are told when the flight has ended (after the write)
       } else f.chunks.push(r.value);
       notify(f);
     }

@@ -162,7 +162,7 @@ describe('single-flight merge', () => {
     expect(m.has('k')).toBe(false);
   });
 
-  it('onComplete gets the whole stream once, and the flight stays joinable until it settles', async () => {
+  it('onComplete gets the whole stream once; the flight ends (for its readers too) only when it settles', async () => {
     const m = createMerger();
     const up = controllable();
     let release!: () => void;
@@ -174,16 +174,25 @@ describe('single-flight merge', () => {
     const s = await m.join('k', { signal: new AbortController().signal, start: up.start, onComplete });
     up.push(...textChunks(['a']));
     up.end();
-    await drain(s.chunks);
+    let ended = false;
+    const drained = drain(s.chunks).then((c) => {
+      ended = true;
+      return c;
+    });
     await tick();
     expect(written).toHaveLength(1);
+    // The answer is being written: the reader has every chunk but not the end yet, so its response
+    // cannot finish before a repeat could read the answer from the cache.
+    expect(ended).toBe(false);
     expect(m.has('k')).toBe(true);
     const late = await m.join('k', { signal: new AbortController().signal, start: up.start });
-    expect(await drain(late.chunks)).toEqual(written[0]);
+    const lateDrained = drain(late.chunks);
     release();
-    await tick();
+    expect(await drained).toEqual(written[0]);
+    expect(await lateDrained).toEqual(written[0]);
     expect(m.has('k')).toBe(false);
     expect(up.calls).toBe(1);
+    expect(up.reads).toBe(2); // one chunk and the end: nobody read past it while the write ran
   });
 
   it('the upstream is read on demand: a slow lone reader holds it back instead of buffering it', async () => {
