@@ -12,6 +12,7 @@ import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
 import { createOriginGuard } from './origin-guard.js';
 import { lazyChildLogger } from './request-logger.js';
+import { createOpenStreams } from './stream/open-streams.js';
 import { ROUTE_GROUPS } from './routes.js';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -104,6 +105,9 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
       reply,
     );
   });
+
+  // [open-streams] streams being written, so a shutdown past its grace period ends them cleanly
+  app.decorate('sutazaiStreams', createOpenStreams());
 
   // [route-cache] route-level GET cache hook
   await app.register(routeCache);
