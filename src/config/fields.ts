@@ -291,6 +291,13 @@ export const FIELDS = {
     schema: z.array(z.string()).default([]),
     doc: 'Host names accepted in the Host header besides loopback ones (against DNS rebinding; checked when bound to loopback or when this list is set; `*` = no check).',
   },
+  // [reliab] queue recovery from the SQL task records (issue 23, finding 9; src/queue/reconcile.ts)
+  taskReconcileMs: {
+    env: 'SUTAZAI_TASK_RECONCILE_MS',
+    flag: 'task-reconcile-ms',
+    schema: int(100).default(5000),
+    doc: 'How often the task queue is checked for lost data (Redis restarted empty); tasks SQL records as queued are then re-enqueued (ms).',
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
