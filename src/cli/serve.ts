@@ -6,6 +6,7 @@ import { displayUrl } from '../config/upstreams.js';
 import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/build-app.js';
 import { installDrain, type Drain } from '../http/drain.js';
+import { checkDataDir, lockDataDir } from '../store/data-dir.js';
 import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
@@ -131,16 +132,27 @@ export function closeOnSignals(close: () => Promise<void>, log: (msg: string) =>
 
 export async function runServeCli(argv: string[], sources: Omit<ConfigSources, 'argv'> = {}): Promise<void> {
   const config = loadConfig({ env: process.env, ...sources, argv });
-  const gw = await startGateway(config);
+  // Embedded storage (no DATABASE_URL) is this process's alone: a second `serve` on the same data
+  // dir refuses to start, naming the directory and the process holding it (issue 23, finding 6).
+  if (config.databaseUrl === undefined) await checkDataDir(config.dataDir);
+  const lock = config.databaseUrl === undefined ? lockDataDir(config.dataDir) : undefined;
+  let gw: RunningGateway;
+  try {
+    gw = await startGateway(config);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   gw.app.log.info(
     { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${displayUrl(u.url)}`) },
     `SutazAI listening on ${gw.url}`,
   );
   const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });
   closeOnSignals(
-    () => {
+    async () => {
       hint.close();
-      return gw.close();
+      await gw.close();
+      lock?.release();
     },
     (m) => gw.app.log.info(m),
   );

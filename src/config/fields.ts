@@ -278,6 +278,26 @@ export const FIELDS = {
     schema: optionalUrl.optional(),
     doc: 'Optional URL that receives each alert event as a JSON POST (secret; never shown).',
   },
+  // [reliab] browser origins, Host names and CORS (issue 23, finding 10; src/http/origin-guard.ts)
+  allowedOrigins: {
+    env: 'SUTAZAI_ORIGINS',
+    flag: 'origins',
+    schema: z.array(z.string()).default([]),
+    doc: "Browser origins (`scheme://host[:port]`, `*` wildcards, like OLLAMA_ORIGINS) that may send state-changing requests and get CORS headers; the gateway's own origin always may. Empty = CORS closed, cross-site POSTs refused (403).",
+  },
+  allowedHosts: {
+    env: 'SUTAZAI_ALLOWED_HOSTS',
+    flag: 'allowed-hosts',
+    schema: z.array(z.string()).default([]),
+    doc: 'Host names accepted in the Host header besides loopback ones (against DNS rebinding; checked when bound to loopback or when this list is set; `*` = no check).',
+  },
+  // [reliab] queue recovery from the SQL task records (issue 23, finding 9; src/queue/reconcile.ts)
+  taskReconcileMs: {
+    env: 'SUTAZAI_TASK_RECONCILE_MS',
+    flag: 'task-reconcile-ms',
+    schema: int(100).default(5000),
+    doc: 'How often the task queue is checked for lost data (Redis restarted empty); tasks SQL records as queued are then re-enqueued (ms).',
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -286,6 +306,8 @@ export const LIST_FIELDS: ReadonlySet<string> = new Set([
   'upstreams',
   'callbackAllowedHosts',
   'alertThresholds',
+  'allowedOrigins',
+  'allowedHosts',
 ]);
 /** Never echoed by /api/v1/settings or logs. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set([

@@ -9,6 +9,9 @@ export const ERRORS = {
   SUTAZAI_ERR_VALIDATION: { status: 400, type: 'invalid_request_error' },
   SUTAZAI_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error' },
   SUTAZAI_ERR_FORBIDDEN: { status: 403, type: 'permission_error' },
+  // [reliab] browser origin and Host checks (src/http/origin-guard.ts)
+  SUTAZAI_ERR_ORIGIN_NOT_ALLOWED: { status: 403, type: 'permission_error' },
+  SUTAZAI_ERR_HOST_NOT_ALLOWED: { status: 403, type: 'permission_error' },
   SUTAZAI_ERR_NOT_FOUND: { status: 404, type: 'not_found_error' },
   SUTAZAI_ERR_MODEL_NOT_FOUND: { status: 404, type: 'not_found_error' },
   SUTAZAI_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error' },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants as zlib } from 'node:zlib';
 import compress from '@fastify/compress';
+import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
 import { routeCache } from './route-cache.js';
@@ -9,7 +10,9 @@ import { responseFinished } from './inflight.js';
 import { boundedJsonParser } from './json-body.js';
 import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
+import { createOriginGuard } from './origin-guard.js';
 import { lazyChildLogger } from './request-logger.js';
+import { createOpenStreams } from './stream/open-streams.js';
 import { ROUTE_GROUPS } from './routes.js';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -46,11 +49,25 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
   // Fastify's hook runner; async ones a promise too). The id is a reply header, so Node writes the
   // head in one go (setHeader on the raw response would send every writeHead down its slow path,
   // a validated copy per header); streamed replies copy the reply headers (openRawStream).
+  // [origin-guard] Host and Origin checks against DNS rebinding and cross-site requests (403).
+  const guard = createOriginGuard({
+    bindHost: config.host,
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
+  });
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     counter?.start(req, reply);
-    done();
+    done(guard.check(req.method, req.headers));
   });
+  // CORS is closed unless SUTAZAI_ORIGINS lists origins: only those get CORS headers and preflights.
+  if (config.allowedOrigins.length > 0) {
+    await app.register(cors, {
+      origin: (origin, cb) => cb(null, origin !== undefined && guard.listed(origin)),
+      exposedHeaders: ['x-request-id', 'x-sutazai-cache', 'retry-after'],
+      maxAge: 600,
+    });
+  }
   // One access line per request: at warn for 5xx, at debug otherwise (so it costs nothing at info).
   const debug = logger.level === 'debug' || logger.level === 'trace';
   app.addHook('onResponse', (req, reply, done) => {
@@ -88,6 +105,9 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
       reply,
     );
   });
+
+  // [open-streams] streams being written, so a shutdown past its grace period ends them cleanly
+  app.decorate('sutazaiStreams', createOpenStreams());
 
   // [route-cache] route-level GET cache hook
   await app.register(routeCache);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { GatewayError } from '../errors/catalogue.js';
 
 /** starting → ready → draining; /ready answers 200 only in `ready`, /live always. */
 export type ReadinessState = 'starting' | 'ready' | 'draining';
@@ -21,11 +22,19 @@ export interface Drain {
    *    connections to this process); keep serving for `delayMs` so balancers polling /ready move on.
    * 2. Close the listener; a request still arriving on an open connection gets 503
    *    SUTAZAI_ERR_SHUTTING_DOWN with Retry-After. In-flight requests and streams finish.
-   * 3. After `graceMs`, connections still open are cut. Resolves once none is left and the app
+   * 3. After `graceMs`, streams still running end with their surface's error frame
+   *    (SUTAZAI_ERR_SHUTTING_DOWN), then connections still open are cut. Resolves once none is left and the app
    *    is closed (its onClose hooks have run).
    */
   drain(): Promise<void>;
 }
+
+const shutdownCut = (graceMs: number) =>
+  new GatewayError(
+    'SUTAZAI_ERR_SHUTTING_DOWN',
+    `the gateway is shutting down and the stream did not finish within the ${graceMs} ms grace period; retry (another instance will answer)`,
+    { retryAfter: 1 },
+  );
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -84,7 +93,15 @@ export function installDrain(app: FastifyInstance, opts: DrainOptions): Drain {
     });
     // Keep-alive connections become idle as their last response finishes; close them as they do.
     const reaper = setInterval(() => server.closeIdleConnections(), 50);
-    const deadline = setTimeout(() => server.closeAllConnections(), opts.graceMs);
+    const deadline = setTimeout(() => {
+      // A stream cut at the socket looks, to its client, like a network fault mid-answer; one
+      // error frame in its own protocol says what happened (finding 8). Give the frames a moment
+      // to reach the socket before the connections go.
+      const streams = app.sutazaiStreams;
+      const cut = streams && streams.size > 0 ? streams.cutAll(shutdownCut(opts.graceMs), 1000) : undefined;
+      if (cut) void cut.then(() => server.closeAllConnections());
+      else server.closeAllConnections();
+    }, opts.graceMs);
     try {
       // Fastify's close runs the preClose hooks (they end endless streams such as the metrics
       // SSE), then closes the listener and waits for the last connection.

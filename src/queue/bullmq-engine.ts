@@ -62,6 +62,7 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
     queue.on('error', (err) => logger.debug({ err }, 'task queue error'));
     await queue.waitUntilReady();
     await sub.subscribe(keys.cancel);
+    await cmd.set(keys.marker, String(Date.now()));
   } catch (err) {
     cmd.disconnect();
     sub.disconnect();
@@ -199,6 +200,15 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
         waitMs: wait.map(Number),
         runMs: run.map(Number),
       };
+    },
+    async dataLost() {
+      try {
+        // SET NX: only the process that finds the marker gone puts it back and reports the loss
+        // (the others' re-enqueue would be harmless anyway: a job id is added once).
+        return (await cmd.set(keys.marker, String(Date.now()), 'NX')) === 'OK';
+      } catch {
+        return false;
+      }
     },
     async startWorkers(n, proc) {
       if (worker) throw new Error('task workers already started');

@@ -24,6 +24,8 @@ export function keyNames(prefix: string, queue: string) {
     stats: `${base}:stats`,
     waitSamples: `${base}:wait`,
     runSamples: `${base}:run`,
+    /** Present while Redis still holds this queue's data; its absence means Redis lost it. */
+    marker: `${base}:marker`,
   };
 }
 export type KeyNames = ReturnType<typeof keyNames>;

@@ -196,10 +196,17 @@ export async function startBullWorker(deps: BullWorkerDeps, n: number, proc: Pro
     },
     async close(deadlineMs) {
       const timer = setTimeout(() => worker.cancelAllJobs('shutdown'), deadlineMs);
+      // BullMQ's close can wait forever on a blocking connection to a Redis that restarted: past
+      // the grace period (plus a moment for aborted jobs to hand back), stop waiting; the engine
+      // then drops the connections.
+      let giveUp: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((r) => (giveUp = setTimeout(() => r('stuck'), deadlineMs + 2000)));
       try {
-        await worker.close();
+        if ((await Promise.race([worker.close(), stuck])) === 'stuck')
+          deps.logger.warn('task workers did not close in time (Redis away?); dropping their connection');
       } finally {
         clearTimeout(timer);
+        clearTimeout(giveUp);
       }
     },
   };

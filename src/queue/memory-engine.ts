@@ -206,6 +206,8 @@ export function createMemoryEngine(opts: MemoryEngineOptions): QueueEngine {
     },
     async add(job) {
       if (closing) throw new Error('queue is closing');
+      // A job id is added once (as BullMQ does): re-enqueueing from the store may race a submission.
+      if (entries.has(job.id)) return;
       const e: Entry = {
         job,
         rec: {

@@ -9,6 +9,7 @@ import { createBullEngine } from './bullmq-engine.js';
 import { checkCallbackUrl, createCallbackSender } from './callbacks.js';
 import { createMemoryEngine } from './memory-engine.js';
 import { classifyError } from './outcome.js';
+import { startReconciler } from './reconcile.js';
 import { isTaskType, PAYLOAD_SHAPES, TASKS, type TaskInput } from './registry.js';
 import { watchTask } from './watch.js';
 import {
@@ -144,7 +145,16 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
         })
       : undefined;
 
+  // What the store says is queued but the queue lost (Redis restarted empty) goes back on it.
+  const reconciler = startReconciler({ engine, store, logger, intervalMs: config.taskReconcileMs });
+
   const processor: Processor = async (run, signal) => {
+    // A re-enqueued task may have finished meanwhile (its first run outlived the queue's data):
+    // the store has its outcome, so it is not run a second time.
+    const stored = await store.tasks.get(run.id).catch(() => undefined);
+    if (stored?.status === 'completed') return { kind: 'completed', result: stored.result };
+    if (stored?.status === 'failed' && stored.error)
+      return { kind: 'failed', retryable: false, error: stored.error };
     if (!isTaskType(run.type)) {
       return {
         kind: 'failed',
@@ -228,9 +238,19 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
         ...(callbackUrl !== undefined ? { callbackUrl } : {}),
         createdAt: Date.now(),
       };
+      // The record first: once accepted, a task is in SQL with its payload, whatever Redis loses.
+      try {
+        await store.tasks.enqueue(job);
+      } catch (err) {
+        throw new GatewayError('SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE', 'task store unavailable, retry later', {
+          retryAfter: 5,
+          cause: err,
+        });
+      }
       try {
         await engine.add(job);
       } catch (err) {
+        await store.tasks.unqueue(job.id).catch(() => undefined);
         throw queueUnavailable(err);
       }
       return toView({
@@ -305,6 +325,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
     },
     close() {
       closing ??= (async () => {
+        reconciler.close();
         await engine.close(config.shutdownGraceMs);
         unsubscribe?.();
         await Promise.allSettled([...background]);

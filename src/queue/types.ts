@@ -84,6 +84,12 @@ export interface QueueEngine {
   /** Subscribe to status changes of every job; returns the unsubscribe function. */
   onEvent(listener: (ev: TaskEvent) => void): () => void;
   counts(): Promise<EngineCounts>;
+  /**
+   * True once per loss of the queue's own data (Redis restarted empty, flushed): the caller then
+   * re-enqueues what the store says is queued. Absent for engines with nothing to lose apart
+   * from the process. Never throws (false when the queue cannot be reached).
+   */
+  dataLost?(): Promise<boolean>;
   /** Start `n` concurrent consumers in this process. */
   startWorkers(n: number, processor: Processor): Promise<void>;
   /** Number of consumers running in this process. */

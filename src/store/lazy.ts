@@ -30,6 +30,9 @@ export function lazyStore(open: () => Promise<Store>, info: Pick<Store, 'driver'
     save: async (r) => (await get()).tasks.save(r),
     get: async (id) => (await get()).tasks.get(id),
     list: async (q) => (await get()).tasks.list(q),
+    enqueue: async (t) => (await get()).tasks.enqueue(t),
+    unqueue: async (id) => (await get()).tasks.unqueue(id),
+    listQueued: async (b, l) => (await get()).tasks.listQueued(b, l),
     deleteFinishedBefore: async (t) => (await get()).tasks.deleteFinishedBefore(t),
   };
   return {

@@ -29,6 +29,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_status_created_at_idx ON tasks (status, created_at DESC);
     `,
   },
+  {
+    // The task record is the source of truth for what is queued (issue 23, finding 9): enough to
+    // put a job back on the queue when Redis has lost it.
+    version: 2,
+    name: 'tasks-queued-payload',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN payload jsonb;
+      ALTER TABLE tasks ADD COLUMN callback_url text;
+    `,
+  },
 ];
 
 /**

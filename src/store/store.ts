@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { lockDataDir, type DataDirLock } from './data-dir.js';
 import { checkSchemaName, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { createPgDriver } from './pg-driver.js';
@@ -29,6 +30,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
   const { url, urlSchema } = splitSchema(opts.config.databaseUrl);
   const schema = checkSchemaName(opts.schema ?? urlSchema ?? 'public');
   let driver: SqlDriver;
+  // The embedded database is one process's: hold the data dir's lock while it is open (finding 6).
+  let lock: DataDirLock | undefined;
   if (url !== undefined) {
     driver = createPgDriver({
       connectionString: url,
@@ -36,15 +39,22 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
       ...(opts.poolSize ? { max: opts.poolSize } : {}),
     });
   } else {
-    driver = await createPgliteDriver({
-      schema,
-      ...(opts.inMemory ? {} : { dir: join(opts.config.dataDir, 'pglite') }),
-    });
+    if (!opts.inMemory) lock = lockDataDir(opts.config.dataDir);
+    try {
+      driver = await createPgliteDriver({
+        schema,
+        ...(opts.inMemory ? {} : { dir: join(opts.config.dataDir, 'pglite') }),
+      });
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
   }
   try {
     await migrate(driver, schema);
   } catch (err) {
     await driver.close();
+    lock?.release();
     throw err;
   }
   let closed: Promise<void> | undefined;
@@ -63,7 +73,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     },
     poolStats: () => driver.stats(),
     close() {
-      closed ??= driver.close();
+      closed ??= driver.close().finally(() => lock?.release());
       return closed;
     },
   };

@@ -14,6 +14,15 @@ interface TaskRow {
   finished_at: Date | null;
 }
 
+interface QueuedRow {
+  id: string;
+  task_type: string;
+  priority: number;
+  payload: unknown;
+  callback_url: string | null;
+  created_at: Date;
+}
+
 const COLUMNS =
   'id, task_type, status, priority, attempts, result, error, created_at, started_at, finished_at';
 
@@ -87,6 +96,33 @@ export function createTaskRepository(db: Queryable): TaskRepository {
               [q.status, q.limit],
             );
       return rows.map(toRecord);
+    },
+    async enqueue(t) {
+      await db.query(
+        `INSERT INTO tasks (id, task_type, status, priority, attempts, created_at, payload, callback_url)
+         VALUES ($1, $2, 'queued', $3, 0, $4, $5::jsonb, $6)
+         ON CONFLICT (id) DO NOTHING`,
+        [t.id, t.type, t.priority, ts(t.createdAt), json(t.payload), t.callbackUrl ?? null],
+      );
+    },
+    async unqueue(id) {
+      await db.query(`DELETE FROM tasks WHERE id = $1 AND status = 'queued'`, [id]);
+    },
+    async listQueued(before, limit) {
+      const rows = await db.query<QueuedRow>(
+        `SELECT id, task_type, priority, payload, callback_url, created_at FROM tasks
+         WHERE status = 'queued' AND payload IS NOT NULL AND created_at < $1
+         ORDER BY created_at, id LIMIT $2`,
+        [ts(before), limit],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        type: r.task_type,
+        payload: r.payload,
+        priority: r.priority,
+        ...(r.callback_url !== null ? { callbackUrl: r.callback_url } : {}),
+        createdAt: r.created_at.getTime(),
+      }));
     },
     async deleteFinishedBefore(before) {
       const rows = await db.query<{ id: string }>(

@@ -32,9 +32,25 @@ export interface TaskListQuery {
   limit: number;
 }
 
-/** Final task states and results. Writes are idempotent upserts keyed by task id. */
+/** A task as submitted: what it takes to (re-)enqueue it. */
+export interface QueuedTask {
+  id: string;
+  type: string;
+  payload: unknown;
+  priority: number;
+  callbackUrl?: string;
+  createdAt: number;
+}
+
+/** Task records and results. Writes are idempotent, keyed by task id. */
 export interface TaskRepository {
   save(record: TaskRecord): Promise<void>;
+  /** Record an accepted task as queued, with its payload (a no-op when the id exists). */
+  enqueue(task: QueuedTask): Promise<void>;
+  /** Forget a queued record whose enqueue failed (never touches a task that has moved on). */
+  unqueue(id: string): Promise<void>;
+  /** Tasks still queued (not final) created before `before` (epoch ms), oldest first. */
+  listQueued(before: number, limit: number): Promise<QueuedTask[]>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskListQuery): Promise<TaskRecord[]>;
   /** Delete finished tasks older than `before` (epoch ms); returns how many went. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,13 @@ function serve(
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env },
+      // Each run its own data dir: a `serve` holds its data dir's lock (issue 23, finding 6).
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        SUTAZAI_DATA_DIR: mkdtempSync(join(tmpdir(), 'sutazai-startup-')),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -20,12 +20,12 @@ describe('metrics on a keep-alive connection', () => {
     stack = await startMetricsStack({ sim: { tps: 50 } });
     stack.gw.app.server.on('connection', (s: Socket) => sockets.push(s));
     const pool = new Pool(stack.gw.url, { connections: 1, pipelining: 1 });
-    const chat = (message: string, path = '/api/v1/chat', signal?: AbortSignal) =>
+    const chat = (message: string, path = '/api/v1/chat', signal?: AbortSignal, numPredict = 3) =>
       pool.request({
         method: 'POST',
         path,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'tinyllama', message, options: { num_predict: 3 } }),
+        body: JSON.stringify({ model: 'tinyllama', message, options: { num_predict: numPredict } }),
         ...(signal ? { signal } : {}),
       });
     for (let i = 0; i < 5; i++) {
@@ -35,9 +35,12 @@ describe('metrics on a keep-alive connection', () => {
       closeListeners.push(sockets[0]?.listenerCount('close') ?? -1);
     }
     socketsUsed = sockets.length;
-    // Now a stream on the same connection, cut off after its first token.
+    // Now a stream on the same connection, cut off after its first token. It must not be able to
+    // finish before the cut: 3 tokens at 50 tokens/s were done 40 ms after the first one, and a
+    // loaded machine often took longer than that to read the first token and abort, so the stream
+    // ended normally (200, not 499). 2000 tokens take 40 s: the cut always comes first.
     const ac = new AbortController();
-    const cut = await chat('cut me off', '/api/v1/chat/stream', ac.signal);
+    const cut = await chat('cut me off', '/api/v1/chat/stream', ac.signal, 2000);
     for await (const piece of cut.body) if (String(piece).includes('event: token')) break;
     ac.abort();
     await cut.body.text().catch(() => undefined);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/sim/server.js';
@@ -38,7 +41,8 @@ beforeAll(async () => {
     'src/cli/main.ts',
     ['serve', '--port', String(port), '--upstream', `ollama=http://admin:${SECRET}@127.0.0.1:${upPort}`],
     'listening',
-    { SUTAZAI_LOG_LEVEL: 'debug' },
+    // Its own data dir: a `serve` holds its data dir's lock (finding 6).
+    { SUTAZAI_LOG_LEVEL: 'debug', SUTAZAI_DATA_DIR: mkdtempSync(join(tmpdir(), 'sutazai-f01-')) },
   );
 }, 30_000);
 

@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayError } from '../../errors/catalogue.js';
 import type { GenerationResult, RequestContext } from '../../pipeline/pipeline.js';
+import { ClientSignal } from '../../pipeline/cancel.js';
 import type { Chunk } from '../../pipeline/types.js';
 import { toGatewayError } from '../errors.js';
-import { openRawStream } from './raw.js';
+import type { CuttableStream } from './open-streams.js';
+import { openRawStream, type RawStream } from './raw.js';
 
 /**
  * How one surface writes a generation as a stream: its content type, its framing of each chunk and
@@ -31,7 +33,8 @@ export interface StreamRenderer {
  *   pushes back (backpressure);
  * - a client that goes away stops iteration, which cancels the upstream call; nothing more is
  *   written to it, not even an error frame;
- * - an error part-way (client still there) is logged and ends the stream with one error frame.
+ * - an error part-way (client still there) is logged and ends the stream with one error frame;
+ * - a shutdown whose grace period runs out cuts it the same way (one error frame, then the end).
  */
 export async function writeGeneration(
   req: FastifyRequest,
@@ -45,6 +48,9 @@ export async function writeGeneration(
     headers: { 'x-sutazai-cache': result.cache, ...headers },
     flushHeaders: false,
   });
+  const open = req.server.sutazaiStreams;
+  const entry = open ? cuttable(reply, ctx, out, renderer) : undefined;
+  if (entry) open?.add(entry);
   try {
     const start = renderer.start();
     if (start) await out.write(start);
@@ -68,5 +74,33 @@ export async function writeGeneration(
     }
   } finally {
     out.end();
+    if (entry) open?.delete(entry);
   }
+}
+
+/** The shutdown handle of one stream (src/http/stream/open-streams.ts). */
+function cuttable(
+  reply: FastifyReply,
+  ctx: RequestContext,
+  out: RawStream,
+  renderer: StreamRenderer,
+): CuttableStream {
+  const res = reply.raw;
+  return {
+    cut(err) {
+      if (out.closed) return;
+      void out.push(renderer.error(err));
+      out.end();
+      // Stop the upstream call now: the loop may be waiting on a chunk that comes late or never.
+      const signal = ctx.signal;
+      if (signal instanceof ClientSignal) signal.abort(new DOMException(err.message, 'AbortError'));
+    },
+    get finished() {
+      if (res.writableFinished || res.destroyed) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+    },
+  };
 }
