@@ -138,10 +138,12 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
       return {
         format: req.format,
         kind: req.kind,
+        logprobs: req.logprobs,
         messages: messages(req.messages),
         model: req.model,
         options: options(req.options),
         think: req.think,
+        toolChoice: req.toolChoice,
         tools: req.tools,
       };
     case 'generate':
@@ -149,6 +151,7 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
         format: req.format,
         images: req.images,
         kind: req.kind,
+        logprobs: req.logprobs,
         model: req.model,
         options: options(req.options),
         prompt: req.prompt,
@@ -164,6 +167,7 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
         kind: req.kind,
         model: req.model,
         options: options(req.options),
+        tokens: req.tokens,
         truncate: req.truncate,
       };
   }

@@ -18,6 +18,7 @@ import type { JsonObject } from './http.js';
 import type { SimModel } from './models.js';
 import { contextIds, countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import type { FinishReason } from './text.js';
+import { simLogprob, wantedLogprobs, type SimLogprob } from './logprobs.js';
 
 /** Ollama native API (`/api/*`), written from docs/protocols.md section A. */
 
@@ -73,6 +74,8 @@ interface OllamaWork {
   finishReason: FinishReason;
   /** generate: prompt words for the `context` array. */
   prompt?: string;
+  /** Alternatives per token when the request asked for logprobs (Ollama ≥ 0.12.11). */
+  logprobs?: number | undefined;
 }
 
 function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
@@ -81,6 +84,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
   let count = 0;
   let text = '';
   const calls: Piece[] = [];
+  const lps: SimLogprob[] = [];
   const head = (): void => {
     if (started) return;
     started = true;
@@ -99,6 +103,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
     } else base.response = content;
     base.done = true;
     base.done_reason = w.finishReason;
+    if (!w.stream && w.logprobs !== undefined) base.logprobs = lps;
     if (w.kind === 'generate') base.context = contextIds(`${w.prompt ?? ''} ${text}`);
     base.total_duration = t.totalNs;
     base.load_duration = t.loadNs;
@@ -111,8 +116,11 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
   return {
     piece(p) {
       count++;
-      if (typeof p === 'string') text += p;
-      else calls.push(p);
+      let lp: SimLogprob | undefined;
+      if (typeof p === 'string') {
+        text += p;
+        if (w.logprobs !== undefined) lps.push((lp = simLogprob(p, count - 1, w.logprobs)));
+      } else calls.push(p);
       if (!w.stream) return;
       head();
       const created_at = new Date().toISOString();
@@ -124,6 +132,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
         const message = { role: 'assistant', content: '', tool_calls: [toolJson(p)] };
         line = { model: w.model, created_at, message, done: false };
       }
+      if (lp !== undefined) line.logprobs = [lp];
       res.write(JSON.stringify(line) + '\n');
     },
     finish(t) {
@@ -199,7 +208,14 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     pieces = plan.pieces;
     finishReason = plan.finishReason;
   }
-  const r = ollamaRenderer(ex, { kind: 'chat', model, stream, promptTokens, finishReason });
+  const r = ollamaRenderer(ex, {
+    kind: 'chat',
+    model,
+    stream,
+    promptTokens,
+    finishReason,
+    logprobs: wantedLogprobs(body.logprobs, body.top_logprobs),
+  });
   runGeneration(ctx, ex, r, pieces);
 }
 
@@ -235,6 +251,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     promptTokens,
     finishReason: plan.finishReason,
     prompt,
+    logprobs: wantedLogprobs(body.logprobs, body.top_logprobs),
   });
   runGeneration(ctx, ex, r, plan.pieces);
 }

@@ -20,6 +20,8 @@ import { oneShotRenderer } from './engine.js';
 import { openaiRenderer, sendOpenAIError } from './openai-render.js';
 import type { Sampling } from './openai-render.js';
 import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
+import { wantedLogprobs } from './logprobs.js';
+import { forcedToolOf } from './tool-choice.js';
 
 /** OpenAI-compatible API (`/v1/*`), written from docs/protocols.md sections B and C. */
 
@@ -122,10 +124,15 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
   });
   const info = findModel(ctx, model, true);
   key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  const forced = forcedToolOf(body.tool_choice, tools);
   const call =
-    tools !== undefined && tools.length > 0 && last?.role === 'user' && TOOL_TRIGGER.test(last.content)
-      ? planToolCall(tools[0], key)
-      : undefined;
+    forced === null
+      ? undefined
+      : forced !== undefined
+        ? planToolCall(forced, key)
+        : tools !== undefined && tools.length > 0 && last?.role === 'user' && TOOL_TRIGGER.test(last.content)
+          ? planToolCall(tools[0], key)
+          : undefined;
   const plan =
     call !== undefined
       ? { pieces: [call], finishReason: 'stop' as const }
@@ -136,12 +143,14 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
           stop: sampling.stop,
           json: format,
         });
+  const logprobs = wantedLogprobs(body.logprobs, body.top_logprobs);
   const r = openaiRenderer(ex, {
     mode: 'chat',
     model,
     sampling,
     promptTokens,
     finishReason: plan.finishReason,
+    ...(logprobs !== undefined ? { logprobs } : {}),
   });
   runGeneration(ctx, ex, r, plan.pieces);
 }
@@ -175,10 +184,23 @@ export function openaiEmbeddings(ctx: SimContext, ex: Exchange, body: JsonObject
   const model = requireModel(body);
   const input = body.input;
   let inputs: string[];
+  const isTokens = (v: unknown): v is number[] =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0);
   if (typeof input === 'string') inputs = [input];
   else if (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === 'string')) {
     inputs = input;
-  } else throw new SimHttpError(400, 'input must be a string or a non-empty array of strings', 'input');
+  } else if (isTokens(input)) inputs = [tokenText(input)];
+  else if (Array.isArray(input) && input.length > 0 && input.every(isTokens)) {
+    // Token arrays, as vLLM and llama.cpp accept them: each id stands for one word.
+    inputs = input.map(tokenText);
+  } else
+    throw new SimHttpError(
+      400,
+      'input must be a string, a non-empty array of strings, a token array or an array of token arrays',
+      'input',
+    );
   const encoding = optString(body, 'encoding_format') ?? 'float';
   if (encoding !== 'float' && encoding !== 'base64') {
     throw new SimHttpError(
@@ -211,17 +233,21 @@ export function openaiEmbeddings(ctx: SimContext, ex: Exchange, body: JsonObject
   runGeneration(ctx, ex, r, []);
 }
 
-function modelObject(m: SimModel): JsonObject {
-  return { id: m.name, object: 'model', created: m.created, owned_by: 'library' };
+/** Token ids as text: one word per id (`t<id>`), so prompt tokens = number of ids. */
+const tokenText = (ids: number[]): string => ids.map((n) => `t${n}`).join(' ');
+
+function modelObject(m: SimModel, ownedBy: string): JsonObject {
+  return { id: m.name, object: 'model', created: m.created, owned_by: ownedBy };
 }
 
 export function openaiModels(ctx: SimContext, ex: Exchange): void {
-  sendJson(ex.res, 200, { object: 'list', data: ctx.models.all.map(modelObject) });
+  const ownedBy = ctx.opts.ownedBy ?? 'library';
+  sendJson(ex.res, 200, { object: 'list', data: ctx.models.all.map((m) => modelObject(m, ownedBy)) });
 }
 
 export function openaiModel(ctx: SimContext, ex: Exchange, id: string): void {
   const m = ctx.models.find(id);
   if (m === undefined)
     throw new SimHttpError(404, `The model '${id}' does not exist`, 'model', 'model_not_found');
-  sendJson(ex.res, 200, modelObject(m));
+  sendJson(ex.res, 200, modelObject(m, ctx.opts.ownedBy ?? 'library'));
 }
