@@ -19,6 +19,7 @@ import type { SimModel } from './models.js';
 import { contextIds, countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import type { FinishReason } from './text.js';
 import { simLogprob, wantedLogprobs, type SimLogprob } from './logprobs.js';
+import { ollamaSalt } from './sampling.js';
 
 /** Ollama native API (`/api/*`), written from docs/protocols.md section A. */
 
@@ -187,7 +188,7 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     sendLoaded(ex, 'chat', model);
     return;
   }
-  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
   let pieces: Piece[];
   let finishReason: FinishReason;
   const call =
@@ -235,7 +236,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     sendLoaded(ex, 'generate', model);
     return;
   }
-  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
   const plan = planText({
     key,
     limit: opts.limit,

@@ -21,6 +21,7 @@ import { openaiRenderer, sendOpenAIError } from './openai-render.js';
 import type { Sampling } from './openai-render.js';
 import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import { wantedLogprobs } from './logprobs.js';
+import { openaiSalt } from './sampling.js';
 import { forcedToolOf } from './tool-choice.js';
 
 /** OpenAI-compatible API (`/v1/*`), written from docs/protocols.md sections B and C. */
@@ -123,7 +124,7 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     last = { role, content };
   });
   const info = findModel(ctx, model, true);
-  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}${openaiSalt(ctx, body)}`;
   const forced = forcedToolOf(body.tool_choice, tools);
   const call =
     forced === null
@@ -161,7 +162,7 @@ export function openaiCompletions(ctx: SimContext, ex: Exchange, body: JsonObjec
   const suffix = optString(body, 'suffix') ?? '';
   const sampling = parseSampling(body);
   const info = findModel(ctx, model, true);
-  const key = `${ctx.opts.seed}\u0000${info.name}\u0000\u0001${prompt}\u0001${suffix}\u0000${sampling.seed ?? ''}\u0000false`;
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000\u0001${prompt}\u0001${suffix}\u0000${sampling.seed ?? ''}\u0000false${openaiSalt(ctx, body)}`;
   const plan = planText({
     key,
     limit: sampling.limit,
