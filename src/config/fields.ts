@@ -207,6 +207,12 @@ export const FIELDS = {
     schema: z.enum(['merge', 'cache']).default('cache'),
     doc: 'v1 API (`/api/v1/*`) and tasks, sampled requests: `cache` (by prompt, the default) or `merge`.',
   },
+  llmBodyLimit: {
+    env: 'SUTAZAI_LLM_BODY_LIMIT',
+    flag: 'llm-body-limit',
+    schema: int(1024).default(50 * 1024 * 1024),
+    doc: 'Max request body in bytes on the generation routes (`/api/chat`, `/api/generate`, `/v1/chat/completions`, `/v1/completions`), which carry base64 images (larger → 413). Every other route keeps SUTAZAI_BODY_LIMIT.',
+  },
   // [/dropin]
   cacheTtlS: {
     env: 'SUTAZAI_CACHE_TTL_S',

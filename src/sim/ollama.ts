@@ -20,6 +20,7 @@ import { contextIds, countWords, planText, planToolCall, TOOL_TRIGGER } from './
 import type { FinishReason } from './text.js';
 import { simLogprob, wantedLogprobs, type SimLogprob } from './logprobs.js';
 import { ollamaSalt } from './sampling.js';
+import { imagesKey } from './images.js';
 
 /** Ollama native API (`/api/*`), written from docs/protocols.md section A. */
 
@@ -180,7 +181,7 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     const role = optString(m as JsonObject, 'role', `messages[${i}].role`) ?? '';
     const content = optString(m as JsonObject, 'content', `messages[${i}].content`) ?? '';
     promptTokens += countWords(content);
-    key += `${role}\u0001${content}\u0002`;
+    key += `${role}\u0001${content}${imagesKey((m as JsonObject).images, `messages[${i}].images`)}\u0002`;
     last = { role, content };
   });
   const info = findModel(ctx, model, 'chat');
@@ -236,7 +237,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     sendLoaded(ex, 'generate', model);
     return;
   }
-  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}${imagesKey(body.images, 'images')}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
   const plan = planText({
     key,
     limit: opts.limit,

@@ -22,6 +22,7 @@ import type { Sampling } from './openai-render.js';
 import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import { wantedLogprobs } from './logprobs.js';
 import { openaiSalt } from './sampling.js';
+import { imagePartKey } from './images.js';
 import { forcedToolOf } from './tool-choice.js';
 
 /** OpenAI-compatible API (`/v1/*`), written from docs/protocols.md sections B and C. */
@@ -79,19 +80,21 @@ function parseResponseFormat(body: JsonObject): boolean | JsonObject {
   throw new SimHttpError(400, `invalid response_format type "${type}"`, 'response_format.type');
 }
 
-/** Text of a message `content`: a string or an array of parts (text parts count). */
-function contentText(v: unknown, field: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v;
+/** Text of a message `content` (a string or an array of parts; text parts count) and its images' key. */
+function contentText(v: unknown, field: string): { text: string; images: string } {
+  if (v === undefined || v === null) return { text: '', images: '' };
+  if (typeof v === 'string') return { text: v, images: '' };
   if (Array.isArray(v)) {
     let out = '';
+    let images = '';
     for (const p of v) {
       if (typeof p !== 'object' || p === null)
         throw new SimHttpError(400, `invalid content part in ${field}`, field);
       const { type, text } = p as JsonObject;
       if (type === 'text' && typeof text === 'string') out += (out === '' ? '' : ' ') + text;
+      else if (type === 'image_url') images += imagePartKey(p as JsonObject, field);
     }
-    return out;
+    return { text: out, images };
   }
   throw new SimHttpError(400, `invalid type for field "${field}": expected string or array`, field);
 }
@@ -118,9 +121,9 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     const role = optString(m as JsonObject, 'role', `messages[${i}].role`);
     if (role === undefined)
       throw new SimHttpError(400, `messages[${i}].role is required`, `messages[${i}].role`);
-    const content = contentText((m as JsonObject).content, `messages[${i}].content`);
+    const { text: content, images } = contentText((m as JsonObject).content, `messages[${i}].content`);
     promptTokens += countWords(content);
-    key += `${role}\u0001${content}\u0002`;
+    key += `${role}\u0001${content}${images}\u0002`;
     last = { role, content };
   });
   const info = findModel(ctx, model, true);

@@ -138,8 +138,10 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
     return reply;
   }
 
-  app.post('/api/chat', async (req, reply) => generation(req, reply, mapChatRequest(req.body)));
-  app.post('/api/generate', async (req, reply) => generation(req, reply, mapGenerateRequest(req.body)));
+  // Generation bodies carry base64 images: their own, larger limit (SUTAZAI_LLM_BODY_LIMIT).
+  const llm = { bodyLimit: config.llmBodyLimit };
+  app.post('/api/chat', llm, async (req, reply) => generation(req, reply, mapChatRequest(req.body)));
+  app.post('/api/generate', llm, async (req, reply) => generation(req, reply, mapGenerateRequest(req.body)));
 
   app.post('/api/embed', async (req, reply) => {
     const clock = stopwatch();
