@@ -1,4 +1,4 @@
-import type { Chunk, EmbedResult, FinishReason, Timings, ToolCall } from '../pipeline/types.js';
+import type { Chunk, EmbedResult, FinishReason, Timings, TokenLogprob, ToolCall } from '../pipeline/types.js';
 
 /**
  * What the cache holds for one answer. Streams and non-streams share the entry: a generation is
@@ -10,7 +10,11 @@ export type CachedAnswer =
   | { kind: 'embed'; upstream: string; result: EmbedResult };
 
 type CompactChunk =
-  string | ['d', string, string] | ['t', ToolCall[]] | ['e', FinishReason, number, number, Timings?];
+  | string
+  | ['d', string, string]
+  | ['l', string, string | null, TokenLogprob[]]
+  | ['t', ToolCall[]]
+  | ['e', FinishReason, number, number, Timings?];
 
 interface CompactGen {
   v: 1;
@@ -29,6 +33,7 @@ interface CompactEmbed {
 function compactChunk(c: Chunk): CompactChunk {
   switch (c.type) {
     case 'delta':
+      if (c.logprobs) return ['l', c.text, c.thinking ?? null, c.logprobs];
       return c.thinking ? ['d', c.text, c.thinking] : c.text;
     case 'tool_calls':
       return ['t', c.calls];
@@ -44,6 +49,10 @@ function expandChunk(c: CompactChunk): Chunk {
   switch (c[0]) {
     case 'd':
       return { type: 'delta', text: c[1], thinking: c[2] };
+    case 'l':
+      return c[2] === null
+        ? { type: 'delta', text: c[1], logprobs: c[3] }
+        : { type: 'delta', text: c[1], thinking: c[2], logprobs: c[3] };
     case 't':
       return { type: 'tool_calls', calls: c[1] };
     case 'e': {

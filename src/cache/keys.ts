@@ -102,6 +102,14 @@ function options(o: GenerationOptions | undefined): Record<string, unknown> | un
   return out;
 }
 
+/**
+ * Images enter the key as their SHA-256, not as base64 text: a photo is megabytes, and copying it
+ * into the canonical JSON only to hash that text again would read it twice (and copy it once).
+ */
+function imageDigests(images: readonly string[]): string[] {
+  return images.map((b64) => `sha256:${hash('sha256', b64, 'base64url')}`);
+}
+
 /** Tool-call ids are random per client: keep only which call a result answers (by first appearance). */
 function messages(list: ChatMessage[]): Record<string, unknown>[] {
   const ids = new Map<string, number>();
@@ -114,7 +122,7 @@ function messages(list: ChatMessage[]): Record<string, unknown>[] {
   return list.map((m) => {
     // Keys added in sorted order, so canonicalJson need not sort them.
     const o: Record<string, unknown> = { content: m.content };
-    if (m.images !== undefined) o.images = m.images;
+    if (m.images !== undefined) o.images = imageDigests(m.images);
     o.role = m.role;
     if (m.thinking !== undefined) o.thinking = m.thinking;
     if (m.toolCallId !== undefined) o.toolCallRef = ref(m.toolCallId);
@@ -138,17 +146,20 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
       return {
         format: req.format,
         kind: req.kind,
+        logprobs: req.logprobs,
         messages: messages(req.messages),
         model: req.model,
         options: options(req.options),
         think: req.think,
+        toolChoice: req.toolChoice,
         tools: req.tools,
       };
     case 'generate':
       return {
         format: req.format,
-        images: req.images,
+        images: req.images && imageDigests(req.images),
         kind: req.kind,
+        logprobs: req.logprobs,
         model: req.model,
         options: options(req.options),
         prompt: req.prompt,
@@ -164,6 +175,7 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
         kind: req.kind,
         model: req.model,
         options: options(req.options),
+        tokens: req.tokens,
         truncate: req.truncate,
       };
   }

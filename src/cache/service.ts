@@ -9,7 +9,13 @@ import { createCacheStage, type CacheStage } from './stage.js';
 import type { CacheLogger, CacheStore } from './store.js';
 import { createTieredCache, type L1Entry } from './tiered.js';
 
-export type CacheConfig = Pick<
+/** The sampled-request policies are optional here (absent: the settings' defaults). */
+export type CacheConfig = Partial<
+  Pick<Config, 'cacheSampledOpenai' | 'cacheSampledOllama' | 'cacheSampledV1'>
+> &
+  CacheCoreConfig;
+
+type CacheCoreConfig = Pick<
   Config,
   'cacheMode' | 'cacheTtlS' | 'cacheMaxBytes' | 'cachePrefix' | 'redisTimeoutMs' | 'redisUrl'
 >;
@@ -126,6 +132,12 @@ export function createResponseCache(deps: ResponseCacheDeps): ResponseCache {
     merger,
     embedMerger,
     mode: config.cacheMode,
+    sampled: {
+      openai: config.cacheSampledOpenai ?? 'merge',
+      ollama: config.cacheSampledOllama ?? 'merge',
+      v1: config.cacheSampledV1 ?? 'cache',
+      task: config.cacheSampledV1 ?? 'cache',
+    },
     ttlMs,
     prefix: config.cachePrefix,
   });

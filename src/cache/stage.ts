@@ -11,7 +11,7 @@ import type { Chunk, EmbedRequest, GenerationRequest } from '../pipeline/types.j
 import { cacheKey } from './keys.js';
 import type { Merger } from './stream-merger.js';
 import type { PromiseMerger } from './promise-merger.js';
-import { decideCaching, type CacheMode } from './policy.js';
+import { decideCaching, type CacheMode, type SampledPolicies } from './policy.js';
 import type { TieredCache } from './tiered.js';
 
 export interface CacheStageDeps {
@@ -19,6 +19,8 @@ export interface CacheStageDeps {
   merger: Merger;
   embedMerger: PromiseMerger<EmbedOutcome>;
   mode: CacheMode;
+  /** Per-surface policy for sampled requests (SUTAZAI_CACHE_SAMPLED_*); absent = cache them all. */
+  sampled?: SampledPolicies;
   /** TTL of new entries, ms. */
   ttlMs: number;
   /** Namespace prefix of every key (config cachePrefix). */
@@ -53,6 +55,7 @@ export interface CacheStage extends Stage {
  */
 export function createCacheStage(deps: CacheStageDeps): CacheStage {
   const { cache, merger, embedMerger, mode, ttlMs, prefix } = deps;
+  const sampled = deps.sampled;
   const s: CacheStageStats = {
     requests: 0,
     hitsL1: 0,
@@ -94,7 +97,23 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
 
     async generate(req: GenerationRequest, ctx: RequestContext, next): Promise<GenerationResult> {
       s.requests++;
-      const decision = decideCaching(req, ctx, mode);
+      const decision = decideCaching(req, ctx, mode, sampled);
+      if (decision.merge && !decision.lookup) {
+        // Sampled: never cached, but identical requests in flight together share one call.
+        const key = cacheKey(prefix, req);
+        const sub = await merger.join(key, {
+          signal: ctx.signal,
+          start: (signal) => next({ ...ctx, signal }),
+        });
+        if (sub.leader) s.bypass++;
+        else s.merged++;
+        return {
+          chunks: sub.chunks,
+          model: sub.model,
+          upstream: sub.upstream,
+          cache: sub.leader ? 'bypass' : 'merged',
+        };
+      }
       if (!decision.lookup) {
         s.bypass++;
         const r = await next();
@@ -134,7 +153,7 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
 
     async embed(req: EmbedRequest, ctx: RequestContext, next): Promise<EmbedOutcome> {
       s.requests++;
-      const decision = decideCaching(req, ctx, mode);
+      const decision = decideCaching(req, ctx, mode, sampled);
       if (!decision.lookup && !decision.store) {
         s.bypass++;
         return { ...(await next()), cache: 'bypass' };

@@ -188,6 +188,32 @@ export const FIELDS = {
     schema: z.enum(['all', 'deterministic', 'off']).default('all'),
     doc: 'Which LLM responses are cached: all, only deterministic ones (temperature 0 or fixed seed), or none.',
   },
+  // [dropin: sampling-aware cache policy, issue 22 item 3]
+  cacheSampledOpenai: {
+    env: 'SUTAZAI_CACHE_SAMPLED_OPENAI',
+    flag: 'cache-sampled-openai',
+    schema: z.enum(['merge', 'cache']).default('merge'),
+    doc: 'OpenAI surface (`/v1/*`), sampled requests (temperature not 0 and no seed): `merge` = never cached, only identical requests in flight together share one call (so "regenerate" gets a new answer); `cache` = cached by prompt like deterministic ones.',
+  },
+  cacheSampledOllama: {
+    env: 'SUTAZAI_CACHE_SAMPLED_OLLAMA',
+    flag: 'cache-sampled-ollama',
+    schema: z.enum(['merge', 'cache']).default('merge'),
+    doc: 'Ollama surface (`/api/*`), sampled requests: `merge` or `cache` (see SUTAZAI_CACHE_SAMPLED_OPENAI).',
+  },
+  cacheSampledV1: {
+    env: 'SUTAZAI_CACHE_SAMPLED_V1',
+    flag: 'cache-sampled-v1',
+    schema: z.enum(['merge', 'cache']).default('cache'),
+    doc: 'v1 API (`/api/v1/*`) and tasks, sampled requests: `cache` (by prompt, the default) or `merge`.',
+  },
+  llmBodyLimit: {
+    env: 'SUTAZAI_LLM_BODY_LIMIT',
+    flag: 'llm-body-limit',
+    schema: int(1024).default(50 * 1024 * 1024),
+    doc: 'Max request body in bytes on the generation routes (`/api/chat`, `/api/generate`, `/v1/chat/completions`, `/v1/completions`), which carry base64 images (larger → 413). Every other route keeps SUTAZAI_BODY_LIMIT.',
+  },
+  // [/dropin]
   cacheTtlS: {
     env: 'SUTAZAI_CACHE_TTL_S',
     flag: 'cache-ttl-s',

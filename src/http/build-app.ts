@@ -11,6 +11,7 @@ import { boundedJsonParser } from './json-body.js';
 import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
 import { createOriginGuard } from './origin-guard.js';
+import { ollamaErrorHandler } from './ollama/errors.js';
 import { lazyChildLogger } from './request-logger.js';
 import { createOpenStreams } from './stream/open-streams.js';
 import { ROUTE_GROUPS } from './routes.js';
@@ -98,12 +99,13 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
     boundedJsonParser(app, config.maxJsonDepth),
   );
   app.setErrorHandler(v1ErrorHandler);
+  // An unknown path or method answers in the envelope of the surface its prefix belongs to
+  // (`/v1/*` has its own handler in its scope): `/api/v1/*` v1, other `/api/*` Ollama's.
   app.setNotFoundHandler((req, reply) => {
-    v1ErrorHandler(
-      new GatewayError('SUTAZAI_ERR_NOT_FOUND', `route ${req.method} ${req.url.split('?')[0]} not found`),
-      req,
-      reply,
-    );
+    const path = req.url.split('?')[0] ?? '';
+    const err = new GatewayError('SUTAZAI_ERR_NOT_FOUND', `route ${req.method} ${path} not found`);
+    const ollama = path.startsWith('/api/') && !path.startsWith('/api/v1/') && path !== '/api/v1';
+    (ollama ? ollamaErrorHandler : v1ErrorHandler)(err, req, reply);
   });
 
   // [open-streams] streams being written, so a shutdown past its grace period ends them cleanly

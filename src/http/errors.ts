@@ -20,8 +20,16 @@ const FASTIFY_CODES: Record<string, (e: FastifyError) => GatewayError> = {
 };
 
 /** Normalise anything thrown in a handler into a GatewayError. Unknown errors become 500. */
-export function toGatewayError(err: unknown): GatewayError {
+export function toGatewayError(err: unknown, req?: FastifyRequest): GatewayError {
   if (isGatewayError(err)) return err;
+  const limit = req?.routeOptions.bodyLimit;
+  if ((err as Partial<FastifyError>).code === 'FST_ERR_CTP_BODY_TOO_LARGE' && limit !== undefined) {
+    const bytes = req?.headers['content-length'];
+    return new GatewayError(
+      'SUTAZAI_ERR_BODY_TOO_LARGE',
+      `request body is too large: ${bytes !== undefined ? `${bytes} bytes, ` : ''}at most ${limit} on ${req?.method ?? ''} ${req?.routeOptions.url ?? ''}`,
+    );
+  }
   if (err instanceof z.ZodError) return zodToGatewayError(err);
   const fe = err as Partial<FastifyError>;
   if (typeof fe.code === 'string') {
@@ -52,7 +60,7 @@ export function surfaceErrorHandler(
   body: (err: GatewayError, req: FastifyRequest) => unknown,
 ): (error: unknown, req: FastifyRequest, reply: FastifyReply) => void {
   return (error, req, reply) => {
-    const err = toGatewayError(error);
+    const err = toGatewayError(error, req);
     if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
     else req.log.info({ code: err.code, error: err.message }, 'request rejected');
     void reply

@@ -18,7 +18,7 @@ export function inputLimitsStage(limits: InputLimits): Stage {
   return {
     name: 'input-limits',
     embed(req, ctx, next) {
-      const n = req.input.length;
+      const n = req.tokens?.length ?? req.input.length;
       if (n > limits.embedMaxInputs) {
         throw new GatewayError(
           'SUTAZAI_ERR_VALIDATION',
@@ -28,6 +28,8 @@ export function inputLimitsStage(limits: InputLimits): Stage {
       }
       let bytes = 0;
       for (const text of req.input) bytes += Buffer.byteLength(text);
+      // A token id stands for a few bytes of text; 4 is a fair bound for the same budget.
+      if (req.tokens) for (const t of req.tokens) bytes += 4 * t.length;
       if (bytes > limits.embedMaxBytes) {
         throw new GatewayError(
           'SUTAZAI_ERR_BODY_TOO_LARGE',

@@ -1,4 +1,4 @@
-import type { Chunk, FinishReason, ToolCall, Usage } from './types.js';
+import type { Chunk, FinishReason, TokenLogprob, ToolCall, Usage } from './types.js';
 
 /**
  * Pull the first item of `source` now (so errors before any output are thrown to the caller),
@@ -38,6 +38,8 @@ export interface Collected {
   finishReason: FinishReason;
   usage: Usage;
   timings?: Extract<Chunk, { type: 'done' }>['timings'];
+  /** Per-token log probabilities, when the request asked for them and the upstream gave them. */
+  logprobs?: TokenLogprob[];
 }
 
 /** The `done` chunk that ends a complete answer, or undefined if the answer was cut short. */
@@ -70,17 +72,19 @@ class Collector {
   private thinking = '';
   private readonly toolCalls: ToolCall[] = [];
   private done: Extract<Chunk, { type: 'done' }> | undefined = undefined;
+  private logprobs: TokenLogprob[] | undefined = undefined;
 
   add(c: Chunk): void {
     if (c.type === 'delta') {
       this.text += c.text;
       if (c.thinking) this.thinking += c.thinking;
+      if (c.logprobs) (this.logprobs ??= []).push(...c.logprobs);
     } else if (c.type === 'tool_calls') this.toolCalls.push(...c.calls);
     else this.done = c;
   }
 
   result(): Collected {
-    const { text, thinking, toolCalls, done } = this;
+    const { text, thinking, toolCalls, done, logprobs } = this;
     return {
       text,
       thinking,
@@ -88,6 +92,7 @@ class Collector {
       finishReason: done?.finishReason ?? 'stop',
       usage: done?.usage ?? { promptTokens: 0, completionTokens: 0 },
       ...(done?.timings ? { timings: done.timings } : {}),
+      ...(logprobs ? { logprobs } : {}),
     };
   }
 }

@@ -76,12 +76,30 @@ interface BaseRequest {
   priority: Priority;
   cache: CacheDirective;
   keepAlive?: string | number;
+  /** Log probabilities wanted: the number of top alternatives per token (0–20). Absent = none. */
+  logprobs?: number;
+}
+
+/**
+ * Which tool the model must call: 'auto' (upstream default: may call one), 'none' (must not),
+ * 'required' (must call one), or `{ name }` (must call that one).
+ */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** Log probability of one chosen output token, with the most likely alternatives when asked for. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes?: number[];
+  top?: { token: string; logprob: number; bytes?: number[] }[];
 }
 
 export interface ChatRequest extends BaseRequest {
   kind: 'chat';
   messages: ChatMessage[];
   tools?: ToolDefinition[];
+  /** Absent = the upstream's default ('auto' when tools are given). */
+  toolChoice?: ToolChoice;
   format?: OutputFormat;
   think?: boolean | string;
 }
@@ -103,6 +121,8 @@ export interface EmbedRequest {
   kind: 'embed';
   model: string;
   input: string[];
+  /** Inputs given as token ids (OpenAI `input: number[] | number[][]`); `input` is then empty. */
+  tokens?: number[][];
   dimensions?: number;
   truncate?: boolean;
   options?: GenerationOptions;
@@ -128,7 +148,7 @@ export interface Timings {
 
 /** One piece of a generation. Non-streaming calls produce the same sequence, usually shorter. */
 export type Chunk =
-  | { type: 'delta'; text: string; thinking?: string }
+  | { type: 'delta'; text: string; thinking?: string; logprobs?: TokenLogprob[] }
   | { type: 'tool_calls'; calls: ToolCall[] }
   | { type: 'done'; finishReason: FinishReason; usage: Usage; timings?: Timings };
 

@@ -18,6 +18,9 @@ import type { JsonObject } from './http.js';
 import type { SimModel } from './models.js';
 import { contextIds, countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
 import type { FinishReason } from './text.js';
+import { simLogprob, wantedLogprobs, type SimLogprob } from './logprobs.js';
+import { ollamaSalt } from './sampling.js';
+import { imagesKey } from './images.js';
 
 /** Ollama native API (`/api/*`), written from docs/protocols.md section A. */
 
@@ -73,6 +76,8 @@ interface OllamaWork {
   finishReason: FinishReason;
   /** generate: prompt words for the `context` array. */
   prompt?: string;
+  /** Alternatives per token when the request asked for logprobs (Ollama ≥ 0.12.11). */
+  logprobs?: number | undefined;
 }
 
 function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
@@ -81,6 +86,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
   let count = 0;
   let text = '';
   const calls: Piece[] = [];
+  const lps: SimLogprob[] = [];
   const head = (): void => {
     if (started) return;
     started = true;
@@ -99,6 +105,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
     } else base.response = content;
     base.done = true;
     base.done_reason = w.finishReason;
+    if (!w.stream && w.logprobs !== undefined) base.logprobs = lps;
     if (w.kind === 'generate') base.context = contextIds(`${w.prompt ?? ''} ${text}`);
     base.total_duration = t.totalNs;
     base.load_duration = t.loadNs;
@@ -111,8 +118,11 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
   return {
     piece(p) {
       count++;
-      if (typeof p === 'string') text += p;
-      else calls.push(p);
+      let lp: SimLogprob | undefined;
+      if (typeof p === 'string') {
+        text += p;
+        if (w.logprobs !== undefined) lps.push((lp = simLogprob(p, count - 1, w.logprobs)));
+      } else calls.push(p);
       if (!w.stream) return;
       head();
       const created_at = new Date().toISOString();
@@ -124,6 +134,7 @@ function ollamaRenderer(ex: Exchange, w: OllamaWork): Renderer {
         const message = { role: 'assistant', content: '', tool_calls: [toolJson(p)] };
         line = { model: w.model, created_at, message, done: false };
       }
+      if (lp !== undefined) line.logprobs = [lp];
       res.write(JSON.stringify(line) + '\n');
     },
     finish(t) {
@@ -170,7 +181,7 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     const role = optString(m as JsonObject, 'role', `messages[${i}].role`) ?? '';
     const content = optString(m as JsonObject, 'content', `messages[${i}].content`) ?? '';
     promptTokens += countWords(content);
-    key += `${role}\u0001${content}\u0002`;
+    key += `${role}\u0001${content}${imagesKey((m as JsonObject).images, `messages[${i}].images`)}\u0002`;
     last = { role, content };
   });
   const info = findModel(ctx, model, 'chat');
@@ -178,7 +189,7 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     sendLoaded(ex, 'chat', model);
     return;
   }
-  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
   let pieces: Piece[];
   let finishReason: FinishReason;
   const call =
@@ -199,7 +210,14 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     pieces = plan.pieces;
     finishReason = plan.finishReason;
   }
-  const r = ollamaRenderer(ex, { kind: 'chat', model, stream, promptTokens, finishReason });
+  const r = ollamaRenderer(ex, {
+    kind: 'chat',
+    model,
+    stream,
+    promptTokens,
+    finishReason,
+    logprobs: wantedLogprobs(body.logprobs, body.top_logprobs),
+  });
   runGeneration(ctx, ex, r, pieces);
 }
 
@@ -219,7 +237,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     sendLoaded(ex, 'generate', model);
     return;
   }
-  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000${system}\u0001${prompt}${imagesKey(body.images, 'images')}\u0001${suffix}\u0000${opts.seed ?? ''}\u0000${JSON.stringify(format)}${ollamaSalt(ctx, body)}`;
   const plan = planText({
     key,
     limit: opts.limit,
@@ -235,6 +253,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
     promptTokens,
     finishReason: plan.finishReason,
     prompt,
+    logprobs: wantedLogprobs(body.logprobs, body.top_logprobs),
   });
   runGeneration(ctx, ex, r, plan.pieces);
 }

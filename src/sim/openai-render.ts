@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Exchange, Piece, Renderer } from './engine.js';
+import type { Exchange, Piece, Renderer, Timing } from './engine.js';
 import { sendJson, SimHttpError } from './http.js';
 import type { JsonObject } from './http.js';
 import type { FinishReason, SimToolCall } from './text.js';
+import { simLogprob, type SimLogprob } from './logprobs.js';
 
 /** Writes OpenAI responses: full JSON, SSE chunks (docs/protocols.md C.2/C.3/C.4) and error envelopes. */
 
@@ -37,6 +38,24 @@ export interface OpenAIWork {
   sampling: Sampling;
   promptTokens: number;
   finishReason: FinishReason;
+  /** Alternatives per token when the request asked for logprobs (chat only). */
+  logprobs?: number;
+}
+
+/** llama.cpp's `timings` object (llama-server answers carry it; ms). */
+function llamaTimings(t: Timing, promptTokens: number, predicted: number): JsonObject {
+  const promptMs = (t.loadNs + t.promptEvalNs) / 1e6;
+  const predictedMs = t.evalNs / 1e6;
+  return {
+    prompt_n: promptTokens,
+    prompt_ms: promptMs,
+    prompt_per_token_ms: promptTokens > 0 ? promptMs / promptTokens : 0,
+    prompt_per_second: promptMs > 0 ? (1e3 * promptTokens) / promptMs : 0,
+    predicted_n: predicted,
+    predicted_ms: predictedMs,
+    predicted_per_token_ms: predicted > 0 ? predictedMs / predicted : 0,
+    predicted_per_second: predictedMs > 0 ? (1e3 * predicted) / predictedMs : 0,
+  };
 }
 
 function toolCallJson(c: SimToolCall): JsonObject {
@@ -54,12 +73,14 @@ export function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
   let count = 0;
   let text = '';
   const calls: SimToolCall[] = [];
+  const lps: SimLogprob[] = [];
+  const wantLp = chat && w.logprobs !== undefined;
   const send = (payload: unknown): void => {
     res.write(`data: ${JSON.stringify(payload)}\n\n`);
   };
-  const chunk = (delta: JsonObject | string, finish: string | null): JsonObject => {
+  const chunk = (delta: JsonObject | string, finish: string | null, lp: unknown = null): JsonObject => {
     const choice = chat
-      ? { index: 0, delta, logprobs: null, finish_reason: finish }
+      ? { index: 0, delta, logprobs: lp, finish_reason: finish }
       : { text: delta, index: 0, logprobs: null, finish_reason: finish };
     const c: JsonObject = {
       id,
@@ -87,12 +108,15 @@ export function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
   return {
     piece(p: Piece) {
       count++;
-      if (typeof p === 'string') text += p;
-      else calls.push(p);
+      let lp: SimLogprob | undefined;
+      if (typeof p === 'string') {
+        text += p;
+        if (wantLp) lps.push((lp = simLogprob(p, count - 1, w.logprobs ?? 0)));
+      } else calls.push(p);
       if (!stream) return;
       head();
       if (typeof p === 'string') {
-        send(chunk(chat ? { content: p } : p, null));
+        send(chunk(chat ? { content: p } : p, null, lp ? { content: [lp], refusal: null } : null));
         return;
       }
       // A tool call streams as OpenAI does: name first, then argument fragments.
@@ -105,7 +129,7 @@ export function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
         if (part !== '') send(chunk({ tool_calls: [{ index, function: { arguments: part } }] }, null));
       }
     },
-    finish() {
+    finish(t) {
       if (!stream) {
         const choice = chat
           ? {
@@ -116,7 +140,7 @@ export function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
                 refusal: null,
                 ...(calls.length > 0 ? { tool_calls: calls.map(toolCallJson) } : {}),
               },
-              logprobs: null,
+              logprobs: wantLp ? { content: lps, refusal: null } : null,
               finish_reason: finishReason(),
             }
           : { text, index: 0, logprobs: null, finish_reason: finishReason() };
@@ -128,11 +152,12 @@ export function openaiRenderer(ex: Exchange, w: OpenAIWork): Renderer {
           system_fingerprint: FINGERPRINT,
           choices: [choice],
           usage: usage(),
+          timings: llamaTimings(t, w.promptTokens, count),
         });
         return;
       }
       head();
-      send(chunk(chat ? {} : '', finishReason()));
+      send({ ...chunk(chat ? {} : '', finishReason()), timings: llamaTimings(t, w.promptTokens, count) });
       if (includeUsage) {
         send({
           id,

@@ -20,6 +20,10 @@ import { oneShotRenderer } from './engine.js';
 import { openaiRenderer, sendOpenAIError } from './openai-render.js';
 import type { Sampling } from './openai-render.js';
 import { countWords, planText, planToolCall, TOOL_TRIGGER } from './text.js';
+import { wantedLogprobs } from './logprobs.js';
+import { openaiSalt } from './sampling.js';
+import { imagePartKey } from './images.js';
+import { forcedToolOf } from './tool-choice.js';
 
 /** OpenAI-compatible API (`/v1/*`), written from docs/protocols.md sections B and C. */
 
@@ -76,19 +80,21 @@ function parseResponseFormat(body: JsonObject): boolean | JsonObject {
   throw new SimHttpError(400, `invalid response_format type "${type}"`, 'response_format.type');
 }
 
-/** Text of a message `content`: a string or an array of parts (text parts count). */
-function contentText(v: unknown, field: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v;
+/** Text of a message `content` (a string or an array of parts; text parts count) and its images' key. */
+function contentText(v: unknown, field: string): { text: string; images: string } {
+  if (v === undefined || v === null) return { text: '', images: '' };
+  if (typeof v === 'string') return { text: v, images: '' };
   if (Array.isArray(v)) {
     let out = '';
+    let images = '';
     for (const p of v) {
       if (typeof p !== 'object' || p === null)
         throw new SimHttpError(400, `invalid content part in ${field}`, field);
       const { type, text } = p as JsonObject;
       if (type === 'text' && typeof text === 'string') out += (out === '' ? '' : ' ') + text;
+      else if (type === 'image_url') images += imagePartKey(p as JsonObject, field);
     }
-    return out;
+    return { text: out, images };
   }
   throw new SimHttpError(400, `invalid type for field "${field}": expected string or array`, field);
 }
@@ -115,17 +121,22 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     const role = optString(m as JsonObject, 'role', `messages[${i}].role`);
     if (role === undefined)
       throw new SimHttpError(400, `messages[${i}].role is required`, `messages[${i}].role`);
-    const content = contentText((m as JsonObject).content, `messages[${i}].content`);
+    const { text: content, images } = contentText((m as JsonObject).content, `messages[${i}].content`);
     promptTokens += countWords(content);
-    key += `${role}\u0001${content}\u0002`;
+    key += `${role}\u0001${content}${images}\u0002`;
     last = { role, content };
   });
   const info = findModel(ctx, model, true);
-  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}`;
+  key = `${ctx.opts.seed}\u0000${info.name}\u0000${key}\u0000${sampling.seed ?? ''}\u0000${JSON.stringify(format)}${openaiSalt(ctx, body)}`;
+  const forced = forcedToolOf(body.tool_choice, tools);
   const call =
-    tools !== undefined && tools.length > 0 && last?.role === 'user' && TOOL_TRIGGER.test(last.content)
-      ? planToolCall(tools[0], key)
-      : undefined;
+    forced === null
+      ? undefined
+      : forced !== undefined
+        ? planToolCall(forced, key)
+        : tools !== undefined && tools.length > 0 && last?.role === 'user' && TOOL_TRIGGER.test(last.content)
+          ? planToolCall(tools[0], key)
+          : undefined;
   const plan =
     call !== undefined
       ? { pieces: [call], finishReason: 'stop' as const }
@@ -136,12 +147,14 @@ export function openaiChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
           stop: sampling.stop,
           json: format,
         });
+  const logprobs = wantedLogprobs(body.logprobs, body.top_logprobs);
   const r = openaiRenderer(ex, {
     mode: 'chat',
     model,
     sampling,
     promptTokens,
     finishReason: plan.finishReason,
+    ...(logprobs !== undefined ? { logprobs } : {}),
   });
   runGeneration(ctx, ex, r, plan.pieces);
 }
@@ -152,7 +165,7 @@ export function openaiCompletions(ctx: SimContext, ex: Exchange, body: JsonObjec
   const suffix = optString(body, 'suffix') ?? '';
   const sampling = parseSampling(body);
   const info = findModel(ctx, model, true);
-  const key = `${ctx.opts.seed}\u0000${info.name}\u0000\u0001${prompt}\u0001${suffix}\u0000${sampling.seed ?? ''}\u0000false`;
+  const key = `${ctx.opts.seed}\u0000${info.name}\u0000\u0001${prompt}\u0001${suffix}\u0000${sampling.seed ?? ''}\u0000false${openaiSalt(ctx, body)}`;
   const plan = planText({
     key,
     limit: sampling.limit,
@@ -175,10 +188,23 @@ export function openaiEmbeddings(ctx: SimContext, ex: Exchange, body: JsonObject
   const model = requireModel(body);
   const input = body.input;
   let inputs: string[];
+  const isTokens = (v: unknown): v is number[] =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0);
   if (typeof input === 'string') inputs = [input];
   else if (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === 'string')) {
     inputs = input;
-  } else throw new SimHttpError(400, 'input must be a string or a non-empty array of strings', 'input');
+  } else if (isTokens(input)) inputs = [tokenText(input)];
+  else if (Array.isArray(input) && input.length > 0 && input.every(isTokens)) {
+    // Token arrays, as vLLM and llama.cpp accept them: each id stands for one word.
+    inputs = input.map(tokenText);
+  } else
+    throw new SimHttpError(
+      400,
+      'input must be a string, a non-empty array of strings, a token array or an array of token arrays',
+      'input',
+    );
   const encoding = optString(body, 'encoding_format') ?? 'float';
   if (encoding !== 'float' && encoding !== 'base64') {
     throw new SimHttpError(
@@ -211,17 +237,21 @@ export function openaiEmbeddings(ctx: SimContext, ex: Exchange, body: JsonObject
   runGeneration(ctx, ex, r, []);
 }
 
-function modelObject(m: SimModel): JsonObject {
-  return { id: m.name, object: 'model', created: m.created, owned_by: 'library' };
+/** Token ids as text: one word per id (`t<id>`), so prompt tokens = number of ids. */
+const tokenText = (ids: number[]): string => ids.map((n) => `t${n}`).join(' ');
+
+function modelObject(m: SimModel, ownedBy: string): JsonObject {
+  return { id: m.name, object: 'model', created: m.created, owned_by: ownedBy };
 }
 
 export function openaiModels(ctx: SimContext, ex: Exchange): void {
-  sendJson(ex.res, 200, { object: 'list', data: ctx.models.all.map(modelObject) });
+  const ownedBy = ctx.opts.ownedBy ?? 'library';
+  sendJson(ex.res, 200, { object: 'list', data: ctx.models.all.map((m) => modelObject(m, ownedBy)) });
 }
 
 export function openaiModel(ctx: SimContext, ex: Exchange, id: string): void {
   const m = ctx.models.find(id);
   if (m === undefined)
     throw new SimHttpError(404, `The model '${id}' does not exist`, 'model', 'model_not_found');
-  sendJson(ex.res, 200, modelObject(m));
+  sendJson(ex.res, 200, modelObject(m, ctx.opts.ownedBy ?? 'library'));
 }

@@ -37,6 +37,10 @@ export interface SimOptions {
   seed: number;
   /** Default completion length in tokens when the request sets no limit. */
   defaultTokens: number;
+  /** `owned_by` on /v1/models (Ollama says "library", llama-server "llamacpp"); default "library". */
+  ownedBy?: string;
+  /** Sampled requests (temperature ≠ 0 or unset, no seed) get a new answer each time; default false. */
+  sampling?: boolean;
   faults: SimFaults;
 }
 

@@ -125,8 +125,11 @@ describe('/api/chat body → ChatRequest', () => {
     expect(err.param).toBe(param);
   });
 
-  it('unknown fields are ignored', () => {
-    expect(mapChatRequest({ model: 'm', messages: [], logprobs: true, truncate: false }).model).toBe('m');
+  it('logprobs are carried; a field the gateway cannot carry is refused by name', () => {
+    expect(mapChatRequest({ model: 'm', messages: [], logprobs: true }).logprobs).toBe(0);
+    expect(mapChatRequest({ model: 'm', messages: [], logprobs: true, top_logprobs: 3 }).logprobs).toBe(3);
+    expect(mapChatRequest({ model: 'm', messages: [], top_logprobs: 3 }).logprobs).toBeUndefined();
+    expect(() => mapChatRequest({ model: 'm', messages: [], truncate: false })).toThrow(/truncate/);
   });
 });
 

@@ -27,7 +27,10 @@ function lines(text: string): Array<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  s = await startStack({ sim: { parallel: 1, tps: 0 }, gateway: { cacheMode: 'off', bodyLimit: 2048 } });
+  s = await startStack({
+    sim: { parallel: 1, tps: 0 },
+    gateway: { cacheMode: 'off', bodyLimit: 2048, llmBodyLimit: 2048 },
+  });
   url = s.gw.url;
 });
 afterAll(async () => {

@@ -134,10 +134,16 @@ describe('OpenAI chat request → internal ChatRequest', () => {
     });
   });
 
-  it('tool_choice "none" withholds the tools; other values keep them', () => {
+  it.each([
+    ['none', 'none'],
+    ['auto', 'auto'],
+    ['required', 'required'],
+    [{ type: 'function', function: { name: 'f' } }, { name: 'f' }],
+  ] as const)('tool_choice %j is carried as %j, with the tools', (choice, internal) => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
-    expect(mapped({ ...base, tools, tool_choice: 'none' }).tools).toBeUndefined();
-    expect(mapped({ ...base, tools, tool_choice: 'auto' }).tools).toEqual([{ name: 'f' }]);
+    const r = mapped({ ...base, tools, tool_choice: choice });
+    expect(r.tools).toEqual([{ name: 'f' }]);
+    expect(r.toolChoice).toEqual(internal);
   });
 
   it('empty tool-call arguments mean {}', () => {
@@ -153,10 +159,10 @@ describe('OpenAI chat request → internal ChatRequest', () => {
     expect(r.messages[0]?.toolCalls).toEqual([{ id: 'c', name: 'f', arguments: {} }]);
   });
 
-  it('unknown fields are ignored', () => {
-    expect(
-      mapped({ ...base, user: 'u', logit_bias: { 1: 2 }, metadata: { a: 'b' }, store: true }).model,
-    ).toBe('m');
+  it('bookkeeping fields are accepted; anything the gateway would drop is refused by name', () => {
+    expect(mapped({ ...base, user: 'u', logit_bias: {}, metadata: { a: 'b' }, store: true }).model).toBe('m');
+    expect(() => mapped({ ...base, logit_bias: { 1: 2 } })).toThrow(/logit_bias/);
+    expect(() => mapped({ ...base, functions: [] })).toThrow(/functions/);
   });
 
   it.each([

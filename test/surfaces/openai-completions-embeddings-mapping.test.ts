@@ -95,7 +95,20 @@ describe('/v1/embeddings mapping', () => {
   });
 
   it.each([
-    [{ model: 'e', input: [1, 2] }, 'input'],
+    [[1, 2], [[1, 2]]],
+    [
+      [[1], [2, 3]],
+      [[1], [2, 3]],
+    ],
+  ] as const)('token input %j → tokens %j', (input, tokens) => {
+    const r = mapEmbeddingRequest({ model: 'e', input });
+    expect(r.request.tokens).toEqual(tokens);
+    expect(r.request.input).toEqual([]);
+  });
+
+  it.each([
+    [{ model: 'e', input: [1.5, 2] }, 'input'],
+    [{ model: 'e', input: [[]] }, 'input'],
     [{ model: 'e', input: [] }, 'input'],
     [{ model: 'e', input: 'x', encoding_format: 'int8' }, 'encoding_format'],
     [{ input: 'x' }, 'model'],

@@ -22,7 +22,10 @@ function sseData(text: string): unknown[] {
 }
 
 beforeAll(async () => {
-  s = await startStack({ sim: { parallel: 1, tps: 0 }, gateway: { cacheMode: 'off', bodyLimit: 2048 } });
+  s = await startStack({
+    sim: { parallel: 1, tps: 0 },
+    gateway: { cacheMode: 'off', bodyLimit: 2048, llmBodyLimit: 2048 },
+  });
   url = `${s.gw.url}/v1`;
 });
 afterAll(async () => {

@@ -12,6 +12,7 @@ import type {
 import { definedOnly, stopList } from '../openai/map-options.js';
 import { parseArguments } from '../openai/map-chat-request.js';
 import { parseBody } from '../../errors/validation.js';
+import { refuseUnknownFields } from '../fields.js';
 
 /** Ollama native `/api/chat`, `/api/generate`, `/api/embed`, `/api/embeddings` bodies → internal requests (docs/protocols.md A). */
 
@@ -101,7 +102,14 @@ const common = {
   keep_alive: keepAliveSchema,
   format: formatSchema,
   think: thinkSchema,
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
 };
+
+/** `logprobs`/`top_logprobs` → alternatives wanted (Ollama ignores top_logprobs without logprobs). */
+function mapLogprobs(b: { logprobs?: boolean | null; top_logprobs?: number | null }): number | undefined {
+  return b.logprobs === true ? (b.top_logprobs ?? 0) : undefined;
+}
 
 export const chatBodySchema = z.object({
   ...common,
@@ -110,6 +118,8 @@ export const chatBodySchema = z.object({
 });
 
 type Message = z.output<typeof messageSchema>;
+
+const CHAT_FIELDS: ReadonlySet<string> = new Set(Object.keys(chatBodySchema.shape));
 
 export function mapMessages(messages: Message[]): ChatMessage[] {
   const toolNames = new Map<string, string>();
@@ -156,6 +166,7 @@ function mapTools(tools: z.output<typeof toolSchema>[] | null | undefined): Tool
 const streams = (s: boolean | null | undefined): boolean => s !== false;
 
 export function mapChatRequest(body: unknown): ChatRequest {
+  refuseUnknownFields(body, CHAT_FIELDS);
   const b = parseBody(chatBodySchema, body);
   return definedOnly<ChatRequest>({
     kind: 'chat',
@@ -169,6 +180,7 @@ export function mapChatRequest(body: unknown): ChatRequest {
     tools: mapTools(b.tools),
     format: mapFormat(b.format),
     think: b.think ?? undefined,
+    logprobs: mapLogprobs(b),
   });
 }
 
@@ -179,9 +191,17 @@ export const generateBodySchema = z.object({
   system: z.string().nullish(),
   images: z.array(z.string()).nullish(),
   raw: z.boolean().nullish(),
+  // The gateway never returns `context`, so only an empty one can come back.
+  context: z
+    .array(z.number())
+    .nullish()
+    .refine((c) => !c || c.length === 0, 'context is not supported (send the conversation to /api/chat)'),
 });
 
+const GENERATE_FIELDS: ReadonlySet<string> = new Set(Object.keys(generateBodySchema.shape));
+
 export function mapGenerateRequest(body: unknown): GenerateRequest {
+  refuseUnknownFields(body, GENERATE_FIELDS);
   const b = parseBody(generateBodySchema, body);
   return definedOnly<GenerateRequest>({
     kind: 'generate',
@@ -198,6 +218,7 @@ export function mapGenerateRequest(body: unknown): GenerateRequest {
     keepAlive: b.keep_alive ?? undefined,
     format: mapFormat(b.format),
     think: b.think ?? undefined,
+    logprobs: mapLogprobs(b),
   });
 }
 

@@ -5,6 +5,7 @@ import type {
   FinishReason,
   ModelInfo,
   Timings,
+  TokenLogprob,
   ToolCall,
   Usage,
 } from '../../pipeline/types.js';
@@ -62,12 +63,30 @@ export interface ChatMessageOut {
   tool_calls?: OllamaToolCall[];
 }
 
+/** Ollama's `Logprob` (api/types.go): token, logprob, bytes?, top_logprobs?. */
+export interface OllamaLogprob {
+  token: string;
+  logprob: number;
+  bytes?: number[];
+  top_logprobs?: { token: string; logprob: number; bytes?: number[] }[];
+}
+
+export function toOllamaLogprobs(list: readonly TokenLogprob[]): OllamaLogprob[] {
+  return list.map((t) => {
+    const out: OllamaLogprob = { token: t.token, logprob: t.logprob };
+    if (t.bytes) out.bytes = t.bytes;
+    if (t.top && t.top.length > 0) out.top_logprobs = t.top;
+    return out;
+  });
+}
+
 export interface ChatLine {
   model: string;
   created_at: string;
   message: ChatMessageOut;
   done: boolean;
   done_reason?: DoneReason;
+  logprobs?: OllamaLogprob[];
 }
 
 export interface GenerateLine {
@@ -77,6 +96,7 @@ export interface GenerateLine {
   thinking?: string;
   done: boolean;
   done_reason?: DoneReason;
+  logprobs?: OllamaLogprob[];
 }
 
 export type ChatDone = ChatLine & OllamaMetrics & { done: true; done_reason: DoneReason };
@@ -111,14 +131,16 @@ export function chatLine(
 ): ChatLine | undefined {
   const message: ChatMessageOut = { role: 'assistant', content: '' };
   if (chunk.type === 'delta') {
-    if (chunk.text === '' && !chunk.thinking) return undefined;
+    if (chunk.text === '' && !chunk.thinking && !chunk.logprobs) return undefined;
     message.content = chunk.text;
     if (chunk.thinking) message.thinking = chunk.thinking;
   } else {
     if (chunk.calls.length === 0) return undefined;
     message.tool_calls = toOllamaToolCalls(chunk.calls, toolIndex);
   }
-  return { model: meta.model, created_at: meta.createdAt, message, done: false };
+  const line: ChatLine = { model: meta.model, created_at: meta.createdAt, message, done: false };
+  if (chunk.type === 'delta' && chunk.logprobs) line.logprobs = toOllamaLogprobs(chunk.logprobs);
+  return line;
 }
 
 export function chatDoneLine(meta: LineMeta, done: Extract<Chunk, { type: 'done' }>, m: Measured): ChatDone {
@@ -136,7 +158,7 @@ export function chatBody(meta: LineMeta, c: Collected, m: Measured): ChatDone {
   const message: ChatMessageOut = { role: 'assistant', content: c.text };
   if (c.thinking) message.thinking = c.thinking;
   if (c.toolCalls.length > 0) message.tool_calls = toOllamaToolCalls(c.toolCalls, 0);
-  return {
+  const body: ChatDone = {
     model: meta.model,
     created_at: meta.createdAt,
     message,
@@ -144,6 +166,8 @@ export function chatBody(meta: LineMeta, c: Collected, m: Measured): ChatDone {
     done_reason: doneReason(c.finishReason),
     ...metrics(c.usage, c.timings, m),
   };
+  if (c.logprobs) body.logprobs = toOllamaLogprobs(c.logprobs);
+  return body;
 }
 
 /** Generate has no tool calls on the wire; only text and thinking deltas produce lines. */
@@ -151,7 +175,7 @@ export function generateLine(
   meta: LineMeta,
   chunk: Exclude<Chunk, { type: 'done' }>,
 ): GenerateLine | undefined {
-  if (chunk.type !== 'delta' || (chunk.text === '' && !chunk.thinking)) return undefined;
+  if (chunk.type !== 'delta' || (chunk.text === '' && !chunk.thinking && !chunk.logprobs)) return undefined;
   const line: GenerateLine = {
     model: meta.model,
     created_at: meta.createdAt,
@@ -159,6 +183,7 @@ export function generateLine(
     done: false,
   };
   if (chunk.thinking) line.thinking = chunk.thinking;
+  if (chunk.logprobs) line.logprobs = toOllamaLogprobs(chunk.logprobs);
   return line;
 }
 
@@ -187,6 +212,7 @@ export function generateBody(meta: LineMeta, c: Collected, m: Measured): Generat
     ...metrics(c.usage, c.timings, m),
   };
   if (c.thinking) body.thinking = c.thinking;
+  if (c.logprobs) body.logprobs = toOllamaLogprobs(c.logprobs);
   return body;
 }
 

@@ -56,8 +56,13 @@ const EMPTY_DONE: Done = {
   usage: { promptTokens: 0, completionTokens: 0 },
 };
 
-/** Clock for the metric fields Ollama clients expect when the upstream reported no timings. */
-function stopwatch(): { firstChunk: () => void; measured: () => Measured } {
+/**
+ * Clock for the metric fields Ollama clients expect when the upstream reported no timings. A
+ * streamed answer splits at its first chunk (prompt evaluation before, generation after). A whole
+ * answer arrives at once, so no split can be seen: the whole call counts as generation time and
+ * prompt_eval_duration is 0 (the rate a client derives is then a lower bound, never inflated).
+ */
+function stopwatch(): { firstChunk: () => void; measured: () => Measured; whole: () => Measured } {
   const start = process.hrtime.bigint();
   let first = start;
   return {
@@ -71,6 +76,10 @@ function stopwatch(): { firstChunk: () => void; measured: () => Measured } {
         promptEvalNs: Number(first - start),
         evalNs: Number(now - first),
       };
+    },
+    whole: () => {
+      const totalNs = Number(process.hrtime.bigint() - start);
+      return { totalNs, promptEvalNs: 0, evalNs: totalNs };
     },
   };
 }
@@ -121,16 +130,18 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
       const c = await collect(result.chunks);
       void reply.header('x-sutazai-cache', result.cache);
       return request.kind === 'chat'
-        ? chatBody(lm(), c, clock.measured())
-        : generateBody(lm(), c, clock.measured());
+        ? chatBody(lm(), c, clock.whole())
+        : generateBody(lm(), c, clock.whole());
     }
     const lines = lineSource(request.kind, request.model, clock.measured);
     await writeGeneration(req, reply, ctx, result, ollamaStream(lines));
     return reply;
   }
 
-  app.post('/api/chat', async (req, reply) => generation(req, reply, mapChatRequest(req.body)));
-  app.post('/api/generate', async (req, reply) => generation(req, reply, mapGenerateRequest(req.body)));
+  // Generation bodies carry base64 images: their own, larger limit (SUTAZAI_LLM_BODY_LIMIT).
+  const llm = { bodyLimit: config.llmBodyLimit };
+  app.post('/api/chat', llm, async (req, reply) => generation(req, reply, mapChatRequest(req.body)));
+  app.post('/api/generate', llm, async (req, reply) => generation(req, reply, mapGenerateRequest(req.body)));
 
   app.post('/api/embed', async (req, reply) => {
     const clock = stopwatch();

@@ -5,8 +5,10 @@ import type {
   ChatRequest,
   OutputFormat,
   ToolCall,
+  ToolChoice,
   ToolDefinition,
 } from '../../pipeline/types.js';
+import { refuseUnknownFields } from '../fields.js';
 import { definedOnly, samplingShape, toGenerationOptions } from './map-options.js';
 import { parseBody } from '../../errors/validation.js';
 
@@ -65,12 +67,34 @@ export const chatBodySchema = z.object({
   max_completion_tokens: z.number().int().min(1).nullish(),
   response_format: responseFormatSchema.nullish(),
   tools: z.array(toolSchema).nullish(),
-  tool_choice: z.unknown().optional(),
+  tool_choice: z
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+    ])
+    .nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  // Accepted with no effect on the answer (bookkeeping on OpenAI's side).
+  user: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  store: z.boolean().nullish(),
+  service_tier: z.string().nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  prompt_cache_key: z.string().nullish(),
+  safety_identifier: z.string().nullish(),
+  logit_bias: z
+    .record(z.string(), z.number())
+    .nullish()
+    .refine((v) => !v || Object.keys(v).length === 0, 'logit_bias is not supported (only {} or null)'),
   reasoning_effort: z.enum(REASONING).nullish(),
   reasoning: z.object({ effort: z.enum(REASONING).nullish() }).nullish(),
 });
 
 export type OpenAIChatBody = z.output<typeof chatBodySchema>;
+
+const CHAT_FIELDS: ReadonlySet<string> = new Set(Object.keys(chatBodySchema.shape));
 type Message = z.output<typeof messageSchema>;
 
 export interface MappedChat {
@@ -186,20 +210,53 @@ export function mapTools(tools: OpenAIChatBody['tools']): ToolDefinition[] | und
   );
 }
 
+/** `tool_choice` → internal form, checked against the tools offered (as OpenAI checks it). */
+export function mapToolChoice(
+  choice: OpenAIChatBody['tool_choice'],
+  tools: ToolDefinition[] | undefined,
+): ToolChoice | undefined {
+  if (choice === null || choice === undefined) return undefined;
+  if (choice === 'none' || choice === 'auto') return choice;
+  if (tools === undefined)
+    throw errors.validation('tool_choice: requires a non-empty tools list', 'tool_choice');
+  if (choice === 'required') return 'required';
+  const name = choice.function.name;
+  if (!tools.some((t) => t.name === name))
+    throw errors.validation(`tool_choice: no tool named '${name}' in tools`, 'tool_choice.function.name');
+  return { name };
+}
+
+/** `logprobs`/`top_logprobs` → the number of alternatives wanted (undefined = none). */
+export function mapLogprobs(
+  logprobs: boolean | null | undefined,
+  top: number | null | undefined,
+): number | undefined {
+  if (logprobs !== true) {
+    if (top !== null && top !== undefined)
+      throw errors.validation('top_logprobs: requires logprobs to be true', 'top_logprobs');
+    return undefined;
+  }
+  return top ?? 0;
+}
+
 export function mapChatRequest(body: unknown): MappedChat {
+  refuseUnknownFields(body, CHAT_FIELDS);
   const b = parseBody(chatBodySchema, body);
   if (b.n !== null && b.n !== undefined && b.n > 1) throw errors.validation('n: only n=1 is supported', 'n');
-  // tool_choice "none" forbids tool calls; not offering the tools is the portable way to honour it.
-  const tools = b.tool_choice === 'none' ? undefined : mapTools(b.tools);
+  const tools = mapTools(b.tools);
+  const options = toGenerationOptions(b, b.max_completion_tokens ?? b.max_tokens);
+  if (b.top_k !== null && b.top_k !== undefined) options.topK = b.top_k;
   const request = definedOnly<ChatRequest>({
     kind: 'chat',
     model: b.model,
     messages: mapMessages(b.messages),
-    options: toGenerationOptions(b, b.max_completion_tokens ?? b.max_tokens),
+    options,
     stream: b.stream === true,
     priority: 'interactive',
     cache: { use: true },
     tools,
+    toolChoice: mapToolChoice(b.tool_choice, tools),
+    logprobs: mapLogprobs(b.logprobs, b.top_logprobs),
     format: formatFromResponseFormat(b.response_format),
     think: thinkFromEffort(b.reasoning_effort ?? b.reasoning?.effort),
   });

@@ -1,5 +1,5 @@
 import type { Collected } from '../../pipeline/stream.js';
-import type { Chunk, FinishReason, ToolCall, Usage } from '../../pipeline/types.js';
+import type { Chunk, FinishReason, TokenLogprob, ToolCall, Usage } from '../../pipeline/types.js';
 
 /** Internal chunks → OpenAI chat.completion / chat.completion.chunk objects (docs/protocols.md C.2, C.3). */
 
@@ -27,12 +27,48 @@ export interface ChatDelta {
   tool_calls?: OpenAIToolCallDelta[];
 }
 
+export interface OpenAITokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  top_logprobs: { token: string; logprob: number; bytes: number[] | null }[];
+}
+
+/** `choice.logprobs` as OpenAI writes it (chat). */
+export interface OpenAILogprobs {
+  content: OpenAITokenLogprob[];
+  refusal: null;
+}
+
+/** Internal log probabilities → OpenAI's `logprobs` object (bytes null when the upstream gave none). */
+export function toOpenAILogprobs(list: readonly TokenLogprob[] | undefined): OpenAILogprobs | null {
+  if (list === undefined) return null;
+  return {
+    content: list.map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: t.bytes ?? null,
+      top_logprobs: (t.top ?? []).map((a) => ({
+        token: a.token,
+        logprob: a.logprob,
+        bytes: a.bytes ?? null,
+      })),
+    })),
+    refusal: null,
+  };
+}
+
 export interface ChatCompletionChunk {
   id: string;
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: { index: 0; delta: ChatDelta; logprobs: null; finish_reason: FinishReason | null }[];
+  choices: {
+    index: 0;
+    delta: ChatDelta;
+    logprobs: OpenAILogprobs | null;
+    finish_reason: FinishReason | null;
+  }[];
   usage?: OpenAIUsage | null;
 }
 
@@ -50,7 +86,7 @@ export interface ChatCompletion {
       reasoning?: string;
       tool_calls?: OpenAIToolCall[];
     };
-    logprobs: null;
+    logprobs: OpenAILogprobs | null;
     finish_reason: FinishReason;
   }[];
   usage: OpenAIUsage;
@@ -92,12 +128,16 @@ export interface ChatStreamMapper {
 export function createChatStreamMapper(meta: ResponseMeta, includeUsage: boolean): ChatStreamMapper {
   let toolIndex = 0;
   let finished = false;
-  const make = (delta: ChatDelta, finish: FinishReason | null): ChatCompletionChunk => ({
+  const make = (
+    delta: ChatDelta,
+    finish: FinishReason | null,
+    logprobs: OpenAILogprobs | null = null,
+  ): ChatCompletionChunk => ({
     id: meta.id,
     object: 'chat.completion.chunk',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
     ...(includeUsage ? { usage: null } : {}),
   });
   const closing = (reason: FinishReason, usage: Usage): ChatCompletionChunk[] => {
@@ -124,7 +164,10 @@ export function createChatStreamMapper(meta: ResponseMeta, includeUsage: boolean
           const delta: ChatDelta = {};
           if (chunk.text !== '') delta.content = chunk.text;
           if (chunk.thinking) delta.reasoning = chunk.thinking;
-          return delta.content === undefined && delta.reasoning === undefined ? [] : [make(delta, null)];
+          const lp = toOpenAILogprobs(chunk.logprobs);
+          return delta.content === undefined && delta.reasoning === undefined && lp === null
+            ? []
+            : [make(delta, null, lp)];
         }
         case 'tool_calls': {
           if (chunk.calls.length === 0) return [];
@@ -154,7 +197,12 @@ export function chatCompletionBody(meta: ResponseMeta, c: Collected): ChatComple
     created: meta.created,
     model: meta.model,
     choices: [
-      { index: 0, message, logprobs: null, finish_reason: finishReasonFor(c.finishReason, hasTools) },
+      {
+        index: 0,
+        message,
+        logprobs: toOpenAILogprobs(c.logprobs),
+        finish_reason: finishReasonFor(c.finishReason, hasTools),
+      },
     ],
     usage: toOpenAIUsage(c.usage),
   };

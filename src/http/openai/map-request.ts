@@ -3,6 +3,7 @@ import { errors } from '../../errors/catalogue.js';
 import type { EmbedRequest, GenerateRequest } from '../../pipeline/types.js';
 import { definedOnly, samplingShape, toGenerationOptions } from './map-options.js';
 import { parseBody } from '../../errors/validation.js';
+import { refuseUnknownFields } from '../fields.js';
 
 /** OpenAI `/v1/completions` and `/v1/embeddings` bodies → internal requests (docs/protocols.md C.4, C.5). */
 
@@ -13,7 +14,18 @@ export const completionBodySchema = z.object({
     error: 'expected a string (token arrays are not supported)',
   }),
   suffix: z.string().nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  user: z.string().nullish(),
+  logprobs: z
+    .number()
+    .nullish()
+    .refine(
+      (v) => v === null || v === undefined,
+      'logprobs is not supported on /v1/completions; use /v1/chat/completions with logprobs: true',
+    ),
 });
+
+const COMPLETION_FIELDS: ReadonlySet<string> = new Set(Object.keys(completionBodySchema.shape));
 
 export interface MappedCompletion {
   request: GenerateRequest;
@@ -21,6 +33,7 @@ export interface MappedCompletion {
 }
 
 export function mapCompletionRequest(body: unknown): MappedCompletion {
+  refuseUnknownFields(body, COMPLETION_FIELDS);
   const b = parseBody(completionBodySchema, body);
   if (b.n !== null && b.n !== undefined && b.n > 1) throw errors.validation('n: only n=1 is supported', 'n');
   const prompt = typeof b.prompt === 'string' ? b.prompt : (b.prompt[0] ?? '');
@@ -29,7 +42,7 @@ export function mapCompletionRequest(body: unknown): MappedCompletion {
     model: b.model,
     prompt,
     suffix: b.suffix ?? undefined,
-    options: toGenerationOptions(b, b.max_tokens),
+    options: definedOnly({ ...toGenerationOptions(b, b.max_tokens), topK: b.top_k ?? undefined }),
     stream: b.stream === true,
     priority: 'interactive',
     cache: { use: true },
@@ -41,12 +54,34 @@ export type EmbeddingEncoding = 'float' | 'base64';
 
 export const embeddingBodySchema = z.object({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string())], {
-    error: 'expected a string or an array of strings (token arrays are not supported)',
-  }),
+  input: z.union(
+    [
+      z.string(),
+      z.array(z.string()),
+      z.array(z.number().int().min(0)),
+      z.array(z.array(z.number().int().min(0))),
+    ],
+    { error: 'expected a string, an array of strings, a token array or an array of token arrays' },
+  ),
   encoding_format: z.enum(['float', 'base64']).nullish(),
   dimensions: z.number().int().min(1).nullish(),
+  user: z.string().nullish(),
 });
+
+const EMBEDDING_FIELDS: ReadonlySet<string> = new Set(Object.keys(embeddingBodySchema.shape));
+
+/** OpenAI's four input forms → texts or token arrays (never both). */
+function embeddingInput(input: z.output<typeof embeddingBodySchema>['input']): {
+  input: string[];
+  tokens?: number[][];
+} {
+  if (typeof input === 'string') return { input: [input] };
+  if (input.length === 0) return { input: [] };
+  const first = input[0];
+  if (typeof first === 'string') return { input: input as string[] };
+  if (typeof first === 'number') return { input: [], tokens: [input as number[]] };
+  return { input: [], tokens: input as number[][] };
+}
 
 export interface MappedEmbedding {
   request: EmbedRequest;
@@ -54,13 +89,16 @@ export interface MappedEmbedding {
 }
 
 export function mapEmbeddingRequest(body: unknown): MappedEmbedding {
+  refuseUnknownFields(body, EMBEDDING_FIELDS);
   const b = parseBody(embeddingBodySchema, body);
-  const input = typeof b.input === 'string' ? [b.input] : b.input;
-  if (input.length === 0) throw errors.validation('input: must not be empty', 'input');
+  const { input, tokens } = embeddingInput(b.input);
+  if (input.length === 0 && (tokens === undefined || tokens.some((t) => t.length === 0)))
+    throw errors.validation('input: must not be empty', 'input');
   const request = definedOnly<EmbedRequest>({
     kind: 'embed',
     model: b.model,
     input,
+    tokens,
     dimensions: b.dimensions ?? undefined,
     priority: 'interactive',
     cache: { use: true },

@@ -115,15 +115,24 @@ export interface OpenAIModel {
   owned_by: string;
 }
 
-/** Ollama's convention: `owned_by` is the namespace (`user/model` → `user`), else "library". */
+/**
+ * `owned_by` as the upstream said it (OpenAI-compatible upstreams); otherwise Ollama's convention:
+ * the namespace (`user/model` → `user`), else "library".
+ */
 export function modelObject(m: ModelInfo): OpenAIModel {
   const slash = m.name.indexOf('/');
+  const upstreamOwner = m.details?.owned_by;
   const at = m.modifiedAt ? Date.parse(m.modifiedAt) : NaN;
   return {
     id: m.name,
     object: 'model',
     created: Number.isNaN(at) ? 0 : Math.floor(at / 1000),
-    owned_by: slash > 0 ? m.name.slice(0, slash) : 'library',
+    owned_by:
+      typeof upstreamOwner === 'string' && upstreamOwner !== ''
+        ? upstreamOwner
+        : slash > 0
+          ? m.name.slice(0, slash)
+          : 'library',
   };
 }
 

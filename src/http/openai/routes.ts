@@ -39,7 +39,9 @@ export const openaiRoutes: FastifyPluginAsync<OpenAIRoutesOptions> = async (app,
   await app.register((v1: FastifyInstance) => routes(v1, opts), { prefix: '/v1' });
 };
 
-async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): Promise<void> {
+async function routes(app: FastifyInstance, { pipeline, config }: OpenAIRoutesOptions): Promise<void> {
+  // Generation bodies carry base64 images: their own, larger limit (SUTAZAI_LLM_BODY_LIMIT).
+  const llm = { bodyLimit: config.llmBodyLimit };
   app.setErrorHandler(openAIErrorHandler);
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -50,7 +52,7 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
     );
   });
 
-  app.post('/chat/completions', async (req, reply) => {
+  app.post('/chat/completions', llm, async (req, reply) => {
     const { request, includeUsage } = mapChatRequest(req.body);
     const ctx = requestContext(req, reply, 'openai');
     // Errors before the first chunk are thrown here and rendered with their status.
@@ -72,7 +74,7 @@ async function routes(app: FastifyInstance, { pipeline }: OpenAIRoutesOptions): 
     return reply;
   });
 
-  app.post('/completions', async (req, reply) => {
+  app.post('/completions', llm, async (req, reply) => {
     const { request, includeUsage } = mapCompletionRequest(req.body);
     const ctx = requestContext(req, reply, 'openai');
     const result = await pipeline.generate(request, ctx);

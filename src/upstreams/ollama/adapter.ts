@@ -12,6 +12,7 @@ import { displayUrl, type UpstreamConfig } from '../../config/upstreams.js';
 import type { UpstreamAdapter } from '../types.js';
 import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
 import type { OllamaReadState } from './wire.js';
+import { forcedCall, forcedTool, type ForcedTool } from './forced-tool.js';
 
 /**
  * Adapter for Ollama's native API: /api/chat, /api/generate, /api/embed, /api/tags, /api/version.
@@ -30,10 +31,12 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     model: string,
     stream: boolean,
     signal: CancelSignal,
+    forced?: ForcedTool,
   ): AsyncIterable<Chunk> {
     const path = kind === 'chat' ? '/api/chat' : '/api/generate';
     const st: OllamaReadState = { upstream: id, toolCalls: 0 };
     const start = () => http.call(signal, model);
+    if (forced !== undefined) return forcedRun(start, path, payload, forced, st);
     if (!stream) {
       return wholeAnswer(start, path, payload, id, (obj, out) => {
         throwIfError(obj);
@@ -64,6 +67,28 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     });
   }
 
+  /**
+   * A forced tool call (see forced-tool.ts) is asked for whole (the payload says stream: false):
+   * its JSON answer is one tool call, which a stream would only get at the end anyway.
+   */
+  function forcedRun(
+    start: () => ReturnType<typeof http.call>,
+    path: string,
+    payload: string,
+    forced: ForcedTool,
+    st: OllamaReadState,
+  ): AsyncIterable<Chunk> {
+    return wholeAnswer(start, path, payload, id, (obj, out) => {
+      throwIfError(obj);
+      const delta = deltaOf(obj, 'chat');
+      const call = forcedCall(delta?.type === 'delta' ? delta.text : '', forced, id);
+      st.toolCalls = call.calls.length;
+      out.push(call);
+      const done = doneOf(obj, st);
+      out.push(done.type === 'done' ? { ...done, finishReason: 'tool_calls' } : done);
+    });
+  }
+
   function throwIfError(obj: Json): void {
     if (obj.error !== undefined && obj.error !== null) {
       throw errors.upstreamError(id, messageOf(obj.error) ?? 'error');
@@ -74,7 +99,11 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
     id,
     kind: 'ollama',
     baseUrl: displayUrl(cfg.url),
-    chat: (req: ChatRequest, signal) => run('chat', chatBody(req), req.model, req.stream, signal),
+    chat: (req: ChatRequest, signal) => {
+      const forced = forcedTool(req);
+      if (forced === undefined) return run('chat', chatBody(req), req.model, req.stream, signal);
+      return run('chat', chatBody({ ...req, stream: false }, forced), req.model, false, signal, forced);
+    },
     generate: (req: GenerateRequest, signal) =>
       run('generate', generateBody(req), req.model, req.stream, signal),
 

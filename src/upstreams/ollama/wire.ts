@@ -7,8 +7,11 @@ import type {
   GenerateRequest,
   GenerationOptions,
   Timings,
+  TokenLogprob,
   ToolCall,
 } from '../../pipeline/types.js';
+import { errors } from '../../errors/catalogue.js';
+import type { ForcedTool } from './forced-tool.js';
 import { num, str } from '../json.js';
 import type { Json } from '../json.js';
 import { toolArguments, toolCallId, wireTools } from '../tool-calls.js';
@@ -61,12 +64,17 @@ function wireMessage(m: ChatMessage): unknown {
   return out;
 }
 
-export function chatBody(req: ChatRequest): string {
+export function chatBody(req: ChatRequest, forced?: ForcedTool): string {
   const body: Json = { model: req.model, messages: req.messages.map(wireMessage), stream: req.stream };
   const options = ollamaOptions(req.options);
   if (options !== undefined) body.options = options;
-  if (req.format !== undefined) body.format = req.format;
-  if (req.tools !== undefined && req.tools.length > 0) body.tools = wireTools(req.tools);
+  if (forced !== undefined) body.format = forced.format;
+  else {
+    if (req.format !== undefined) body.format = req.format;
+    if (req.tools !== undefined && req.tools.length > 0 && req.toolChoice !== 'none')
+      body.tools = wireTools(req.tools);
+  }
+  logprobs(body, req.logprobs);
   if (req.think !== undefined) body.think = req.think;
   if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
   return JSON.stringify(body);
@@ -83,10 +91,41 @@ export function generateBody(req: GenerateRequest): string {
   if (req.format !== undefined) body.format = req.format;
   if (req.think !== undefined) body.think = req.think;
   if (req.keepAlive !== undefined) body.keep_alive = req.keepAlive;
+  logprobs(body, req.logprobs);
   return JSON.stringify(body);
 }
 
+/** Ollama ≥ 0.12.11: `logprobs: true` and `top_logprobs` (0–20) on /api/chat and /api/generate. */
+function logprobs(body: Json, n: number | undefined): void {
+  if (n === undefined) return;
+  body.logprobs = true;
+  if (n > 0) body.top_logprobs = n;
+}
+
+/** Ollama's `logprobs` array (api/types.go Logprob) → internal form. */
+export function logprobsOf(obj: Json): TokenLogprob[] | undefined {
+  if (!Array.isArray(obj.logprobs) || obj.logprobs.length === 0) return undefined;
+  const one = (raw: unknown): TokenLogprob => {
+    const o = (raw ?? {}) as Json;
+    const t: TokenLogprob = { token: str(o.token), logprob: num(o.logprob) };
+    if (Array.isArray(o.bytes)) t.bytes = o.bytes as number[];
+    return t;
+  };
+  return (obj.logprobs as unknown[]).map((raw) => {
+    const t = one(raw);
+    const top = ((raw ?? {}) as Json).top_logprobs;
+    if (Array.isArray(top)) t.top = top.map(one);
+    return t;
+  });
+}
+
 export function embedBody(req: EmbedRequest): string {
+  if (req.tokens !== undefined) {
+    throw errors.validation(
+      'input: token arrays need an OpenAI-compatible upstream (Ollama /api/embed takes text)',
+      'input',
+    );
+  }
   const body: Json = { model: req.model, input: req.input };
   if (req.truncate !== undefined) body.truncate = req.truncate;
   if (req.dimensions !== undefined) body.dimensions = req.dimensions;
@@ -108,8 +147,11 @@ export function deltaOf(obj: Json, kind: 'chat' | 'generate'): Chunk | undefined
   if (typeof src !== 'object' || src === null) return undefined;
   const text = str(kind === 'chat' ? src.content : src.response);
   const thinking = str(src.thinking);
-  if (text.length === 0 && thinking.length === 0) return undefined;
-  return thinking.length > 0 ? { type: 'delta', text, thinking } : { type: 'delta', text };
+  const lp = logprobsOf(obj);
+  if (text.length === 0 && thinking.length === 0 && lp === undefined) return undefined;
+  const delta: Chunk = thinking.length > 0 ? { type: 'delta', text, thinking } : { type: 'delta', text };
+  if (lp !== undefined) delta.logprobs = lp;
+  return delta;
 }
 
 /** Tool calls of one object (Ollama sends whole calls, arguments as an object). */

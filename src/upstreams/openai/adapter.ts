@@ -1,6 +1,13 @@
 import type { CancelSignal } from '../../pipeline/cancel.js';
 import { errors } from '../../errors/catalogue.js';
-import type { ChatRequest, Chunk, EmbedResult, GenerateRequest, ModelInfo } from '../../pipeline/types.js';
+import type {
+  ChatRequest,
+  Chunk,
+  EmbedResult,
+  FinishReason,
+  GenerateRequest,
+  ModelInfo,
+} from '../../pipeline/types.js';
 import { messageOf, upstreamMessage } from '../errors.js';
 import { healthCheck } from '../health.js';
 import { ChunkReader, wholeAnswer } from '../chunk-reader.js';
@@ -19,6 +26,8 @@ import {
   finishReasonOf,
   generateBody,
   generateUsesChat,
+  logprobsOf,
+  timingsOf,
   usageOf,
 } from './wire.js';
 
@@ -60,7 +69,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
         const choice = firstChoice(obj);
         if (choice === undefined) throw errors.upstreamBadResponse(id, 'response has no choices');
         const msg = (choice.message ?? choice) as Json;
-        const delta = deltaOf(msg);
+        const delta = withLogprobs(deltaOf(msg), choice);
         if (delta !== undefined) out.push(delta);
         let calls = 0;
         if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) {
@@ -68,16 +77,13 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
           calls = chunk.calls.length;
           out.push(chunk);
         }
-        out.push({
-          type: 'done',
-          finishReason: finishReasonOf(choice.finish_reason, calls > 0),
-          usage: usageOf(obj.usage),
-        });
+        out.push(doneChunk(finishReasonOf(choice.finish_reason, calls > 0), obj.usage, obj.timings));
       });
     }
     const tools = new ToolCallAccumulator(id);
     let finish: unknown = undefined;
     let usage: unknown = undefined;
+    let timings: unknown = undefined;
     let sawDone = false;
     // [DONE] is remembered and the body read to its end before the final chunk is given, so the
     // connection returns to the pool intact.
@@ -92,10 +98,11 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
         const obj = parseObject(ev.data, id);
         throwIfError(obj);
         if (obj.usage !== undefined && obj.usage !== null) usage = obj.usage;
+        if (obj.timings !== undefined && obj.timings !== null) timings = obj.timings;
         const choice = firstChoice(obj);
         if (choice === undefined) return;
         const src = (choice.delta ?? choice) as Json;
-        const delta = deltaOf(src);
+        const delta = withLogprobs(deltaOf(src), choice);
         if (delta !== undefined) out.push(delta);
         if (Array.isArray(src.tool_calls)) tools.add(src.tool_calls as unknown[]);
         if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
@@ -108,13 +115,24 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
         if (!sawDone && finish === undefined) throw errors.upstreamBadResponse(id, 'stream ended early');
         const chunk = tools.flush();
         if (chunk !== undefined) out.push(chunk);
-        out.push({
-          type: 'done',
-          finishReason: finishReasonOf(finish, tools.count > 0),
-          usage: usageOf(usage),
-        });
+        out.push(doneChunk(finishReasonOf(finish, tools.count > 0), usage, timings));
       },
     });
+  }
+
+  /** The done chunk, with llama.cpp's `timings` when the server reports them (vLLM does not). */
+  function doneChunk(finishReason: FinishReason, usage: unknown, timings: unknown): Chunk {
+    const t = timingsOf(timings);
+    return t === undefined
+      ? { type: 'done', finishReason, usage: usageOf(usage) }
+      : { type: 'done', finishReason, usage: usageOf(usage), timings: t };
+  }
+
+  /** Log probabilities ride on the delta of the choice they came with (a token may have no text). */
+  function withLogprobs(delta: Chunk | undefined, choice: Json): Chunk | undefined {
+    const lp = logprobsOf(choice);
+    if (lp === undefined) return delta;
+    return delta?.type === 'delta' ? { ...delta, logprobs: lp } : { type: 'delta', text: '', logprobs: lp };
   }
 
   function wholeToolCalls(raw: unknown[]): Extract<Chunk, { type: 'tool_calls' }> {

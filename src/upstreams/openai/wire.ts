@@ -7,6 +7,9 @@ import type {
   GenerateRequest,
   GenerationOptions,
   OutputFormat,
+  Timings,
+  TokenLogprob,
+  ToolChoice,
 } from '../../pipeline/types.js';
 import { num } from '../json.js';
 import type { Json } from '../json.js';
@@ -97,8 +100,20 @@ function chatPayload(model: string, messages: unknown[], r: ChatRequest | Genera
   sampling(body, r.options);
   if (r.format !== undefined) body.response_format = responseFormat(r.format);
   if (typeof r.think === 'string') body.reasoning_effort = r.think;
-  if (r.kind === 'chat' && r.tools !== undefined && r.tools.length > 0) body.tools = wireTools(r.tools);
+  if (r.kind === 'chat' && r.tools !== undefined && r.tools.length > 0) {
+    body.tools = wireTools(r.tools);
+    if (r.toolChoice !== undefined) body.tool_choice = wireToolChoice(r.toolChoice);
+  }
+  if (r.logprobs !== undefined) {
+    body.logprobs = true;
+    if (r.logprobs > 0) body.top_logprobs = r.logprobs;
+  }
   return JSON.stringify(body);
+}
+
+/** Internal tool choice → OpenAI's `tool_choice` (a string, or the named-function object). */
+export function wireToolChoice(c: ToolChoice): unknown {
+  return typeof c === 'string' ? c : { type: 'function', function: { name: c.name } };
 }
 
 export function chatBody(req: ChatRequest): string {
@@ -107,7 +122,7 @@ export function chatBody(req: ChatRequest): string {
 
 /**
  * A generate request goes to /completions only when it is a bare prompt. With a system prompt,
- * images, a format or think it becomes a chat call (system + user message): /completions has no
+ * images, a format, think or logprobs it becomes a chat call (system + user message): /completions has no
  * system role or images, and response_format is only portable on chat.
  */
 export function generateUsesChat(req: GenerateRequest): boolean {
@@ -115,7 +130,9 @@ export function generateUsesChat(req: GenerateRequest): boolean {
     req.system !== undefined ||
     (req.images !== undefined && req.images.length > 0) ||
     req.format !== undefined ||
-    req.think !== undefined
+    req.think !== undefined ||
+    // Chat's logprobs shape is the one every server shares; legacy /completions differs per server.
+    req.logprobs !== undefined
   );
 }
 
@@ -134,7 +151,8 @@ export function generateBody(req: GenerateRequest): string {
 }
 
 export function embedBody(req: EmbedRequest): string {
-  const body: Json = { model: req.model, input: req.input, encoding_format: 'float' };
+  const input = req.tokens ?? req.input;
+  const body: Json = { model: req.model, input, encoding_format: 'float' };
   if (req.dimensions !== undefined) body.dimensions = req.dimensions;
   return JSON.stringify(body);
 }
@@ -159,4 +177,52 @@ export function deltaOf(src: Json | undefined): Chunk | undefined {
   const thinking = typeof r === 'string' ? r : '';
   if (text.length === 0 && thinking.length === 0) return undefined;
   return thinking.length > 0 ? { type: 'delta', text, thinking } : { type: 'delta', text };
+}
+
+/** One entry of OpenAI's `logprobs.content` (chat) → internal form. */
+function tokenLogprob(raw: unknown): TokenLogprob | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Json;
+  if (typeof o.token !== 'string' || typeof o.logprob !== 'number') return undefined;
+  const out: TokenLogprob = { token: o.token, logprob: o.logprob };
+  if (Array.isArray(o.bytes)) out.bytes = o.bytes as number[];
+  if (Array.isArray(o.top_logprobs)) {
+    out.top = [];
+    for (const t of o.top_logprobs as unknown[]) {
+      const alt = tokenLogprob(t);
+      if (alt !== undefined)
+        out.top.push(
+          alt.bytes
+            ? { token: alt.token, logprob: alt.logprob, bytes: alt.bytes }
+            : { token: alt.token, logprob: alt.logprob },
+        );
+    }
+  }
+  return out;
+}
+
+/** The log probabilities of one choice (chat `logprobs.content[]`), or undefined when there are none. */
+export function logprobsOf(choice: Json | undefined): TokenLogprob[] | undefined {
+  const lp = choice?.logprobs;
+  if (typeof lp !== 'object' || lp === null) return undefined;
+  const o = lp as Json;
+  if (Array.isArray(o.content)) {
+    const out: TokenLogprob[] = [];
+    for (const item of o.content as unknown[]) {
+      const t = tokenLogprob(item);
+      if (t !== undefined) out.push(t);
+    }
+    return out.length > 0 ? out : undefined;
+  }
+  return undefined;
+}
+
+/** llama.cpp's `timings` (`prompt_ms`, `predicted_ms`, in ms) → Ollama-style nanoseconds. */
+export function timingsOf(raw: unknown): Timings | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const t = raw as Json;
+  const out: Timings = {};
+  if (typeof t.prompt_ms === 'number') out.promptEvalDurationNs = Math.round(t.prompt_ms * 1e6);
+  if (typeof t.predicted_ms === 'number') out.evalDurationNs = Math.round(t.predicted_ms * 1e6);
+  return out.promptEvalDurationNs === undefined && out.evalDurationNs === undefined ? undefined : out;
 }
