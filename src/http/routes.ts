@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
+import { anthropicRoutes } from './anthropic/routes.js';
 import { cacheRoutes } from './cache/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -25,6 +26,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
     name: 'openai',
     plugin: (gw) => (app) => openaiRoutes(app, { pipeline: gw.pipeline, config: gw.config }),
   },
+  { name: 'anthropic', plugin: (gw) => (app) => anthropicRoutes(app, { pipeline: gw.pipeline }) },
   {
     name: 'ollama',
     plugin: (gw) => (app) => ollamaRoutes(app, { pipeline: gw.pipeline, config: gw.config }),
