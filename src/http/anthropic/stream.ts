@@ -90,7 +90,8 @@ export function createAnthropicStreamMapper(meta: MessageMeta): AnthropicStreamM
           }
           if (chunk.text !== '') {
             out += openBlock('text');
-            out += ev('content_block_delta', { index, delta: { type: 'text_delta', text: chunk.text } });
+            // Once per token: written by hand, the same JSON as ev() would make.
+            out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":${JSON.stringify(chunk.text)}}}\n\n`;
           }
           return out;
         }

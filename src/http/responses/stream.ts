@@ -88,15 +88,12 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
             });
           }
           msg.text += chunk.text;
+          // The per-token event, written by hand (the same JSON as ev() would make): it runs once
+          // per token, and a spread object plus a whole stringify cost ~2 µs each time.
           return (
             out +
-            ev('response.output_text.delta', {
-              item_id: msg.id,
-              output_index: msg.index,
-              content_index: 0,
-              delta: chunk.text,
-              logprobs: [],
-            })
+            `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${seq++},` +
+            `"item_id":"${msg.id}","output_index":${msg.index},"content_index":0,"delta":${JSON.stringify(chunk.text)},"logprobs":[]}\n\n`
           );
         }
         case 'tool_calls': {
