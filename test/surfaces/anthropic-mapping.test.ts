@@ -120,6 +120,7 @@ describe('request mapping', () => {
       stop_sequences: ['END'],
       stream: true,
       metadata: { user_id: 'u1' },
+      context_management: { edits: [] },
       thinking: { type: 'enabled', budget_tokens: 1024 },
       output_config: { format: { type: 'json_schema', schema: { type: 'object' } } },
     });

@@ -33,6 +33,35 @@ describe('Anthropic surface over HTTP', () => {
     expect((b.json.content as unknown[])[0]).toEqual((a.json.content as unknown[])[0]);
   });
 
+  it('an agent-tool request (?beta=true, cache_control, anthropic-beta, metadata) is served', async () => {
+    const r = await postJson(
+      `${url}?beta=true`,
+      {
+        model: 'tinyllama',
+        max_tokens: 32000,
+        stream: false,
+        temperature: 1,
+        system: [{ type: 'text', text: 'You are an agent.', cache_control: { type: 'ephemeral' } }],
+        metadata: { user_id: 'user_abc' },
+        context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+        tools: [
+          {
+            name: 'Read',
+            description: 'Read a file',
+            input_schema: { type: 'object', properties: { path: { type: 'string' } } },
+            cache_control: { type: 'ephemeral' },
+          },
+        ],
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }] },
+        ],
+      },
+      { ...headers, 'anthropic-beta': 'interleaved-thinking-2025-05-14' },
+    );
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ type: 'message', role: 'assistant', stop_reason: 'end_turn' });
+  });
+
   it('stream: named events in the exact order, event name = data.type', async () => {
     const r = await postJson(
       url,

@@ -17,8 +17,12 @@ import {
 
 /** Anthropic `POST /v1/messages` body → internal ChatRequest (docs/protocols.md F.1). */
 
-/** Server-side features a local model cannot honour: refused by name rather than ignored. */
-const REFUSED_FIELDS = ['container', 'mcp_servers', 'context_management'] as const;
+/**
+ * Server-side tool execution a local model cannot honour: refused by name rather than ignored.
+ * (`context_management`, server-side trimming of a long context, is accepted and ignored: the
+ * answer is the same, only the context is not trimmed.)
+ */
+const REFUSED_FIELDS = ['container', 'mcp_servers'] as const;
 
 function block<T extends z.ZodType>(schema: T, b: AnthropicBlock, param: string): z.output<T> {
   const r = schema.safeParse(b);

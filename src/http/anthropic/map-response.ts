@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Collected } from '../../pipeline/stream.js';
 import type { FinishReason, ToolCall, Usage } from '../../pipeline/types.js';
 
@@ -29,10 +29,10 @@ export interface AnthropicMessageBody {
   usage: AnthropicUsage;
 }
 
-/** `msg_` + 24 random base62-ish characters, the shape of Anthropic's ids. */
-export const messageId = (): string => `msg_${randomBytes(18).toString('base64url')}`;
-
-const toolUseId = (): string => `toolu_${randomBytes(18).toString('base64url')}`;
+/** `msg_` + 32 hex digits (randomUUID draws from a pooled buffer: no crypto call per id). */
+const hexId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+export const messageId = (): string => hexId('msg');
+const toolUseId = (): string => hexId('toolu');
 
 /**
  * Internal finish reason → Anthropic stop_reason. Upstreams (Ollama, OpenAI-compatible) do not

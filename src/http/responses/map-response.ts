@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Collected } from '../../pipeline/stream.js';
 import type { FinishReason, ToolCall, Usage } from '../../pipeline/types.js';
 import type { ResponsesBody } from './schema.js';
@@ -67,7 +67,8 @@ export interface ResponseObject {
   metadata: Record<string, string>;
 }
 
-const hexId = (prefix: string) => `${prefix}_${randomBytes(16).toString('hex')}`;
+/** prefix + 32 hex digits (randomUUID draws from a pooled buffer: no crypto call per id). */
+const hexId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 export const responseId = (): string => hexId('resp');
 export const messageItemId = (): string => hexId('msg');
 export const functionCallItemId = (): string => hexId('fc');
