@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
+import { anthropicRoutes } from './anthropic/routes.js';
 import { cacheRoutes } from './cache/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ollamaRoutes } from './ollama/routes.js';
+import { responsesRoutes } from './responses/routes.js';
 import { openaiRoutes } from './openai/routes.js';
 import { tasksRoutes } from './tasks/routes.js';
 import { v1Routes } from './v1/routes.js';
@@ -25,6 +27,8 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
     name: 'openai',
     plugin: (gw) => (app) => openaiRoutes(app, { pipeline: gw.pipeline, config: gw.config }),
   },
+  { name: 'responses', plugin: (gw) => (app) => responsesRoutes(app, { pipeline: gw.pipeline }) },
+  { name: 'anthropic', plugin: (gw) => (app) => anthropicRoutes(app, { pipeline: gw.pipeline }) },
   {
     name: 'ollama',
     plugin: (gw) => (app) => ollamaRoutes(app, { pipeline: gw.pipeline, config: gw.config }),

@@ -60,7 +60,7 @@ export interface Caller {
   requestId: string;
   /** API key id once auth exists; undefined = anonymous. */
   keyId?: string;
-  surface: 'v1' | 'openai' | 'ollama' | 'task';
+  surface: 'v1' | 'openai' | 'ollama' | 'anthropic' | 'responses' | 'task';
 }
 
 /** Per-request cache wishes; the single policy function decides what they mean. */

@@ -26,6 +26,8 @@ interface Surface {
   read(text: string): { pieces: number; ended: boolean };
   /** The error frame at the end of a stream that failed part-way, as its envelope's code/message. */
   lastError(text: string): unknown;
+  /** What lastError() gives for an upstream failure, when not SUTAZAI_ERR_UPSTREAM_ERROR. */
+  upstreamError?: string;
 }
 
 const ndjsonLines = (text: string) =>
@@ -81,6 +83,50 @@ const SURFACES: Surface[] = [
     lastError(text) {
       const last = sseDataFrames(text).at(-1) ?? '';
       return (JSON.parse(last) as { error: { code: string } }).error.code;
+    },
+  },
+  {
+    name: 'Anthropic (SSE, named events)',
+    path: '/v1/messages',
+    body: (content, tokens) => ({
+      model: 'tinyllama',
+      messages: [{ role: 'user', content }],
+      max_tokens: tokens,
+      stream: true,
+    }),
+    contentType: /^text\/event-stream/,
+    read(text) {
+      const events = parseSse(text);
+      return {
+        pieces: events.filter((e) => e.event === 'content_block_delta').length,
+        ended: events.at(-1)?.event === 'message_stop',
+      };
+    },
+    lastError(text) {
+      const last = parseSse(text).at(-1);
+      expect(last?.event).toBe('error');
+      return (last?.data as { type: string; error: { type: string } }).error.type;
+    },
+    upstreamError: 'api_error',
+  },
+  {
+    name: 'OpenAI Responses (SSE, typed events)',
+    path: '/v1/responses',
+    body: (input, tokens) => ({ model: 'tinyllama', input, max_output_tokens: tokens, stream: true }),
+    contentType: /^text\/event-stream/,
+    read(text) {
+      const events = parseSse(text);
+      const last = events.at(-1)?.event;
+      return {
+        pieces: events.filter((e) => e.event === 'response.output_text.delta').length,
+        ended: last === 'response.completed' || last === 'response.incomplete',
+      };
+    },
+    lastError(text) {
+      const events = parseSse(text);
+      expect(events.at(-1)?.event).toBe('response.failed');
+      expect(events.at(-2)?.event).toBe('error');
+      return (events.at(-2)?.data as { code: string }).code;
     },
   },
   {
@@ -293,7 +339,9 @@ describe('one stream writer, every surface', () => {
       expect(r.status).toBe(200);
       expect(s.read(r.text).ended).toBe(false);
       const code = s.lastError(r.text);
-      expect(code).toBe(s.name.startsWith('Ollama') ? 'string envelope' : 'SUTAZAI_ERR_UPSTREAM_ERROR');
+      expect(code).toBe(
+        s.upstreamError ?? (s.name.startsWith('Ollama') ? 'string envelope' : 'SUTAZAI_ERR_UPSTREAM_ERROR'),
+      );
       expect(logs.some((l) => l.msg === 'stream failed mid-way')).toBe(true);
     });
 

@@ -36,11 +36,15 @@ function classify(route: string | undefined): RouteInfo {
   }
   const surface = route.startsWith('/api/v1/')
     ? 'v1'
-    : route.startsWith('/v1/')
-      ? 'openai'
-      : route.startsWith('/api/')
-        ? 'ollama'
-        : 'system';
+    : route.startsWith('/v1/messages')
+      ? 'anthropic'
+      : route.startsWith('/v1/responses')
+        ? 'responses'
+        : route.startsWith('/v1/')
+          ? 'openai'
+          : route.startsWith('/api/')
+            ? 'ollama'
+            : 'system';
   return { surface, route, traffic: true, series, overhead };
 }
 
