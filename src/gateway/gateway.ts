@@ -13,6 +13,9 @@ import {
 } from '../upstreams/health-monitor.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
+import { decideAuth, type AuthDecision } from '../auth/mode.js';
+import { connectKeyInvalidation } from '../auth/invalidation.js';
+import { createKeyService, type KeyService } from '../auth/service.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -35,6 +38,10 @@ export interface Gateway {
   cache: ResponseCache;
   /** Background tasks: submit, read, cancel. */
   tasks: TaskService;
+  /** API keys: lookups (cached), admin operations. */
+  keys: KeyService;
+  /** Whether requests need a key (SUTAZAI_AUTH and the address, see src/auth/mode.ts). */
+  auth: AuthDecision;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
   /** Release everything, in reverse order of creation. */
@@ -74,6 +81,20 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   closers.push(() => tasks.close());
   checks.tasks = () => tasks.health();
   features.tasks = true;
+  // [keys] API keys: who may call (the HTTP hook is in src/http/auth/)
+  const auth = decideAuth({ setting: config.authMode, host: config.host, adminKey: !!config.adminKey });
+  for (const n of auth.notices) logger[n.level](n.msg);
+  features.api_keys = auth.required;
+  const keys = createKeyService({
+    repo: tasks.store.keys,
+    adminKey: config.adminKey,
+    cacheMs: config.keyCacheMs,
+    logger,
+  });
+  if (config.redisUrl) {
+    const channel = connectKeyInvalidation(keys, { redisUrl: config.redisUrl, logger });
+    closers.push(() => channel.close());
+  }
   // [metrics] metrics registry, stages, alerts
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
@@ -123,6 +144,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     system,
     cache: responseCache,
     tasks: tasks.service,
+    keys,
+    auth,
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {

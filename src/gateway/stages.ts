@@ -1,3 +1,5 @@
+import { decideAuth } from '../auth/mode.js';
+import { keyModelsStage } from '../auth/stage.js';
 import type { ResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
@@ -19,6 +21,11 @@ export type StageFactory = (deps: StageDeps) => Stage | undefined;
 const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
 /** Refuses requests too big to answer without harm (embedding inputs), before any work. */
 const inputLimits: StageFactory = ({ config }) => inputLimitsStage(config);
+/** 403 for a model the caller's API key may not use (src/auth/). */
+const keyModels: StageFactory = ({ config }) =>
+  decideAuth({ setting: config.authMode, host: config.host, adminKey: false }).required
+    ? keyModelsStage()
+    : undefined;
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
 /** Innermost: sees only the calls that really go to an upstream. */
@@ -29,7 +36,13 @@ const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
  * a stage (auth, limits, admission...) is its own file in its feature's folder, its service in
  * StageDeps, and one entry here. docs/architecture.md shows the path through them.
  */
-export const STAGES: readonly StageFactory[] = [metricsOuter, inputLimits, responseCache, metricsInner];
+export const STAGES: readonly StageFactory[] = [
+  metricsOuter,
+  inputLimits,
+  keyModels,
+  responseCache,
+  metricsInner,
+];
 
 export function buildStages(deps: StageDeps, factories: readonly StageFactory[] = STAGES): Stage[] {
   const stages: Stage[] = [];

@@ -9,6 +9,7 @@ import { responseFinished } from './inflight.js';
 import { boundedJsonParser } from './json-body.js';
 import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
+import { installAuth } from './auth/hook.js';
 import { lazyChildLogger } from './request-logger.js';
 import { ROUTE_GROUPS } from './routes.js';
 
@@ -88,6 +89,9 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
       reply,
     );
   });
+
+  // [auth] API keys (before the route cache: a cached GET is still only for callers with a key)
+  installAuth(app, { keys: services.keys, required: services.auth.required });
 
   // [route-cache] route-level GET cache hook
   await app.register(routeCache);

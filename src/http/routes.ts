@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
+import { adminRoutes } from './admin/routes.js';
 import { cacheRoutes } from './cache/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
@@ -31,6 +32,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   },
   { name: 'cache', plugin: (gw) => (app) => cacheRoutes(app, { cache: gw.cache }) },
   { name: 'tasks', plugin: (gw) => tasksRoutes(gw.tasks) },
+  { name: 'admin', plugin: (gw) => adminRoutes(gw.keys) },
   { name: 'metrics', plugin: (gw) => (gw.metrics ? metricsRoutes({ metrics: gw.metrics }) : undefined) },
   { name: 'dashboard', plugin: (gw) => (gw.metrics ? dashboardRoutes() : undefined) },
 ];
