@@ -13,9 +13,9 @@ export function connectKeyInvalidation(
   keys: KeyService,
   opts: { redisUrl: string; logger: FastifyBaseLogger },
 ): { close(): Promise<void> } {
-  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false };
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: true };
   const pub = new Redis(opts.redisUrl, options);
-  const sub = new Redis(opts.redisUrl, { ...options, enableOfflineQueue: true });
+  const sub = new Redis(opts.redisUrl, options);
   const quiet = (err: unknown) => opts.logger.debug({ err }, 'key invalidation channel: redis error');
   pub.on('error', quiet);
   sub.on('error', quiet);
