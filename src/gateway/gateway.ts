@@ -16,6 +16,9 @@ import type { UpstreamAdapter } from '../upstreams/types.js';
 import { decideAuth, type AuthDecision } from '../auth/mode.js';
 import { connectKeyInvalidation } from '../auth/invalidation.js';
 import { createKeyService, type KeyService } from '../auth/service.js';
+import { createMemoryLimiter } from '../limits/memory-limiter.js';
+import { createRedisLimiter } from '../limits/redis-limiter.js';
+import type { Limiter } from '../limits/types.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -95,6 +98,20 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     const channel = connectKeyInvalidation(keys, { redisUrl: config.redisUrl, logger });
     closers.push(() => channel.close());
   }
+  // [limits] per-key rate limits, shared through Redis when there is one
+  let limiter: Limiter | undefined;
+  if (auth.required) {
+    const l = config.redisUrl
+      ? createRedisLimiter({
+          redisUrl: config.redisUrl,
+          prefix: config.cachePrefix,
+          timeoutMs: Math.max(config.redisTimeoutMs, 200),
+          logger,
+        })
+      : createMemoryLimiter();
+    limiter = l;
+    closers.push(() => l.close());
+  }
   // [metrics] metrics registry, stages, alerts
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
@@ -116,7 +133,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     features.metrics = true;
   }
 
-  const stages = buildStages({ config, cache: responseCache, metrics });
+  const stages = buildStages({ config, cache: responseCache, metrics, limiter });
   const pipeline = createPipeline({ router: catalog, stages });
   const closeAll = async () => {
     for (const c of [...closers].reverse()) {

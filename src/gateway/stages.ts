@@ -1,6 +1,8 @@
 import { decideAuth } from '../auth/mode.js';
 import { keyModelsStage } from '../auth/stage.js';
 import type { ResponseCache } from '../cache/service.js';
+import { limitsStage } from '../limits/stage.js';
+import type { Limiter } from '../limits/types.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
 import { inputLimitsStage } from '../pipeline/input-limits.js';
@@ -12,6 +14,8 @@ export interface StageDeps {
   cache: ResponseCache;
   /** Absent when SUTAZAI_METRICS=false. */
   metrics: MetricsService | undefined;
+  /** Per-key rate limits; absent when keys are not required. */
+  limiter?: Limiter | undefined;
 }
 
 /** Builds one stage from the composed services, or returns undefined when its feature is off. */
@@ -26,6 +30,9 @@ const keyModels: StageFactory = ({ config }) =>
   decideAuth({ setting: config.authMode, host: config.host, adminKey: false }).required
     ? keyModelsStage()
     : undefined;
+/** Per-key requests/tokens per minute and requests in flight: 429 + x-ratelimit-* (src/limits/). */
+const keyLimits: StageFactory = ({ limiter, config }) =>
+  limiter ? limitsStage({ limiter, defaultMaxTokens: config.defaultNumPredict }) : undefined;
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
 /** Innermost: sees only the calls that really go to an upstream. */
@@ -40,6 +47,7 @@ export const STAGES: readonly StageFactory[] = [
   metricsOuter,
   inputLimits,
   keyModels,
+  keyLimits,
   responseCache,
   metricsInner,
 ];
