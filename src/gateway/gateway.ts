@@ -13,12 +13,15 @@ import {
 } from '../upstreams/health-monitor.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
+import type { UsageRepository } from '../store/usage.js';
 import { decideAuth, type AuthDecision } from '../auth/mode.js';
 import { connectKeyInvalidation } from '../auth/invalidation.js';
 import { createKeyService, type KeyService } from '../auth/service.js';
 import { createMemoryLimiter } from '../limits/memory-limiter.js';
 import { createRedisLimiter } from '../limits/redis-limiter.js';
 import type { Limiter } from '../limits/types.js';
+import { Counter } from 'prom-client';
+import { createUsageRecorder, type UsageRecorder } from '../usage/recorder.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -45,6 +48,10 @@ export interface Gateway {
   keys: KeyService;
   /** Whether requests need a key (SUTAZAI_AUTH and the address, see src/auth/mode.ts). */
   auth: AuthDecision;
+  /** The usage log's writer; absent when SUTAZAI_USAGE_LOG is off. */
+  usage?: UsageRecorder;
+  /** The SQL store's usage table (aggregates for GET /api/v1/usage). */
+  usageRepo: UsageRepository;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
   /** Release everything, in reverse order of creation. */
@@ -112,6 +119,49 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     limiter = l;
     closers.push(() => l.close());
   }
+  if (auth.required) {
+    // Keys and usage live in the store: /health names it when it does not answer.
+    const store = tasks.store;
+    checks.store = async () => {
+      if (!store.opened) return { status: 'healthy', detail: 'embedded store not opened yet' };
+      try {
+        await Promise.race([
+          store.ping(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('no answer in 1000 ms')), 1000).unref(),
+          ),
+        ]);
+        return { status: 'healthy' };
+      } catch (err) {
+        return {
+          status: 'degraded',
+          detail: `store unreachable: ${(err as Error).message}; cached keys keep working`,
+        };
+      }
+    };
+  }
+  // [usage] one row per LLM request, written in batches off the request path
+  let usage: UsageRecorder | undefined;
+  if (config.usageLog === 'on' || (config.usageLog === 'auto' && auth.required)) {
+    const u = createUsageRecorder({
+      repo: tasks.store.usage,
+      logger,
+      flushMs: config.usageFlushMs,
+      maxBuffered: config.usageBufferRows,
+    });
+    usage = u;
+    closers.push(() => u.close());
+    features.usage_log = true;
+    checks.usage = () => {
+      const s = u.stats();
+      return s.failing === undefined && s.dropped === 0
+        ? { status: 'healthy' }
+        : {
+            status: 'degraded',
+            detail: `store ${s.failing ? `unreachable (${s.failing})` : 'reachable'}; ${s.buffered} rows buffered, ${s.dropped} dropped`,
+          };
+    };
+  }
   // [metrics] metrics registry, stages, alerts
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
@@ -130,10 +180,22 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     });
     metrics = m;
     closers.push(() => m.close());
+    if (usage) {
+      const u = usage;
+      new Counter({
+        name: 'sutazai_usage_rows_dropped_total',
+        help: 'Usage-log rows dropped because the buffer was full while the store was unreachable.',
+        registers: [m.registry],
+        collect() {
+          this.reset();
+          this.inc(u.stats().dropped);
+        },
+      });
+    }
     features.metrics = true;
   }
 
-  const stages = buildStages({ config, cache: responseCache, metrics, limiter });
+  const stages = buildStages({ config, cache: responseCache, metrics, limiter, usage });
   const pipeline = createPipeline({ router: catalog, stages });
   const closeAll = async () => {
     for (const c of [...closers].reverse()) {
@@ -163,6 +225,8 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     tasks: tasks.service,
     keys,
     auth,
+    ...(usage ? { usage } : {}),
+    usageRepo: tasks.store.usage,
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {

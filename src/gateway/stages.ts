@@ -3,6 +3,8 @@ import { keyModelsStage } from '../auth/stage.js';
 import type { ResponseCache } from '../cache/service.js';
 import { limitsStage } from '../limits/stage.js';
 import type { Limiter } from '../limits/types.js';
+import type { UsageRecorder } from '../usage/recorder.js';
+import { usageStage } from '../usage/stage.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
 import { inputLimitsStage } from '../pipeline/input-limits.js';
@@ -16,6 +18,8 @@ export interface StageDeps {
   metrics: MetricsService | undefined;
   /** Per-key rate limits; absent when keys are not required. */
   limiter?: Limiter | undefined;
+  /** The usage log; absent when SUTAZAI_USAGE_LOG is off. */
+  usage?: UsageRecorder | undefined;
 }
 
 /** Builds one stage from the composed services, or returns undefined when its feature is off. */
@@ -23,6 +27,8 @@ export type StageFactory = (deps: StageDeps) => Stage | undefined;
 
 /** Outermost: sees every request as the client does, cache hits and rejections included. */
 const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
+/** One usage-log row per LLM request, refusals included (src/usage/). */
+const usageLog: StageFactory = ({ usage }) => (usage ? usageStage(usage) : undefined);
 /** Refuses requests too big to answer without harm (embedding inputs), before any work. */
 const inputLimits: StageFactory = ({ config }) => inputLimitsStage(config);
 /** 403 for a model the caller's API key may not use (src/auth/). */
@@ -45,6 +51,7 @@ const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
  */
 export const STAGES: readonly StageFactory[] = [
   metricsOuter,
+  usageLog,
   inputLimits,
   keyModels,
   keyLimits,
