@@ -13,6 +13,7 @@ Commands:
   worker     run background-task consumers only (needs REDIS_URL)
   loadtest   load-test a SutazAI / OpenAI / Ollama server
   monitor    live terminal view of a gateway's metrics and alerts
+  keys       API keys: create | list | update | revoke (see \`sutazai keys help\`)
   help       this text
 `;
 
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return undefined;
     case 'loadtest':
       return (await import('../loadtest/cli.js')).runLoadtestCli(rest);
+    case 'keys':
+      return (await import('./keys.js')).runKeysCli(rest);
     case 'monitor':
       return (await import('./monitor.js')).runMonitorCli(rest);
     case undefined:

@@ -324,6 +324,49 @@ export const FIELDS = {
     schema: int(100).default(5000),
     doc: 'How often the task queue is checked for lost data (Redis restarted empty); tasks SQL records as queued are then re-enqueued (ms).',
   },
+  // [keys] API keys, per-key limits and the usage log (issue 21)
+  authMode: {
+    env: 'SUTAZAI_AUTH',
+    flag: 'auth',
+    schema: z.enum(['auto', 'on', 'off']).default('auto'),
+    doc: 'API keys: `auto` = required unless bound to a loopback address, `on` = always required, `off` = never (warns when the address is reachable from elsewhere).',
+  },
+  adminKey: {
+    env: 'SUTAZAI_ADMIN_KEY',
+    flag: 'admin-key',
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    doc: 'Admin key: manages keys (/api/v1/admin/*), clears the cache, reads settings and all usage (secret; never shown).',
+  },
+  keyCacheMs: {
+    env: 'SUTAZAI_KEY_CACHE_MS',
+    flag: 'key-cache-ms',
+    schema: int(100, 600_000).default(5000),
+    doc: 'How long a process trusts a looked-up key before reading it again (ms): the longest a revocation takes without Redis (with REDIS_URL it is announced at once).',
+  },
+  cachePerKey: {
+    env: 'SUTAZAI_CACHE_PER_KEY',
+    flag: 'cache-per-key',
+    schema: bool.default(false),
+    doc: 'Response cache per API key (true) or shared by every key for identical requests (false).',
+  },
+  usageLog: {
+    env: 'SUTAZAI_USAGE_LOG',
+    flag: 'usage-log',
+    schema: z.enum(['auto', 'on', 'off']).default('auto'),
+    doc: 'One row per LLM request in the SQL store (no prompts or answers): `auto` = when API keys are required.',
+  },
+  usageBufferRows: {
+    env: 'SUTAZAI_USAGE_BUFFER_ROWS',
+    flag: 'usage-buffer-rows',
+    schema: int(100).default(100_000),
+    doc: 'Usage rows held in memory while the store is unreachable; beyond it the oldest are dropped (counted in sutazai_usage_rows_dropped_total).',
+  },
+  usageFlushMs: {
+    env: 'SUTAZAI_USAGE_FLUSH_MS',
+    flag: 'usage-flush-ms',
+    schema: int(10, 60_000).default(1000),
+    doc: 'How often buffered usage rows are written (ms).',
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -341,4 +384,5 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'redisUrl',
   'databaseUrl',
   'alertWebhookUrl',
+  'adminKey',
 ]);

@@ -39,6 +39,8 @@ export interface GatewayErrorInit {
   retryAfter?: number;
   /** Upstream id involved, for logs and metrics. */
   upstream?: string;
+  /** Extra response headers (e.g. x-ratelimit-* on a 429). */
+  headers?: Readonly<Record<string, string>>;
   cause?: unknown;
 }
 
@@ -50,6 +52,7 @@ export class GatewayError extends Error {
   readonly param?: string;
   readonly retryAfter?: number;
   readonly upstream?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 
   constructor(code: ErrorCode, message: string, init: GatewayErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -60,6 +63,7 @@ export class GatewayError extends Error {
     if (init.param !== undefined) this.param = init.param;
     if (init.retryAfter !== undefined) this.retryAfter = init.retryAfter;
     if (init.upstream !== undefined) this.upstream = init.upstream;
+    if (init.headers !== undefined) this.headers = init.headers;
   }
 
   /** Message safe to show to clients: 5xx internals are hidden except for upstream-facing codes. */

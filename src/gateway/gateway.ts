@@ -13,6 +13,15 @@ import {
 } from '../upstreams/health-monitor.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
+import type { UsageRepository } from '../store/usage.js';
+import { decideAuth, type AuthDecision } from '../auth/mode.js';
+import { connectKeyInvalidation } from '../auth/invalidation.js';
+import { createKeyService, type KeyService } from '../auth/service.js';
+import { createMemoryLimiter } from '../limits/memory-limiter.js';
+import { createRedisLimiter } from '../limits/redis-limiter.js';
+import type { Limiter } from '../limits/types.js';
+import { Counter } from 'prom-client';
+import { createUsageRecorder, type UsageRecorder } from '../usage/recorder.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -35,6 +44,14 @@ export interface Gateway {
   cache: ResponseCache;
   /** Background tasks: submit, read, cancel. */
   tasks: TaskService;
+  /** API keys: lookups (cached), admin operations. */
+  keys: KeyService;
+  /** Whether requests need a key (SUTAZAI_AUTH and the address, see src/auth/mode.ts). */
+  auth: AuthDecision;
+  /** The usage log's writer; absent when SUTAZAI_USAGE_LOG is off. */
+  usage?: UsageRecorder;
+  /** The SQL store's usage table (aggregates for GET /api/v1/usage). */
+  usageRepo: UsageRepository;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
   /** Release everything, in reverse order of creation. */
@@ -74,6 +91,77 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   closers.push(() => tasks.close());
   checks.tasks = () => tasks.health();
   features.tasks = true;
+  // [keys] API keys: who may call (the HTTP hook is in src/http/auth/)
+  const auth = decideAuth({ setting: config.authMode, host: config.host, adminKey: !!config.adminKey });
+  for (const n of auth.notices) logger[n.level](n.msg);
+  features.api_keys = auth.required;
+  const keys = createKeyService({
+    repo: tasks.store.keys,
+    adminKey: config.adminKey,
+    cacheMs: config.keyCacheMs,
+    logger,
+  });
+  if (config.redisUrl) {
+    const channel = connectKeyInvalidation(keys, { redisUrl: config.redisUrl, logger });
+    closers.push(() => channel.close());
+  }
+  // [limits] per-key rate limits, shared through Redis when there is one
+  let limiter: Limiter | undefined;
+  if (auth.required) {
+    const l = config.redisUrl
+      ? createRedisLimiter({
+          redisUrl: config.redisUrl,
+          prefix: config.cachePrefix,
+          timeoutMs: Math.max(config.redisTimeoutMs, 200),
+          logger,
+        })
+      : createMemoryLimiter();
+    limiter = l;
+    closers.push(() => l.close());
+  }
+  if (auth.required) {
+    // Keys and usage live in the store: /health names it when it does not answer.
+    const store = tasks.store;
+    checks.store = async () => {
+      if (!store.opened) return { status: 'healthy', detail: 'embedded store not opened yet' };
+      try {
+        await Promise.race([
+          store.ping(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('no answer in 1000 ms')), 1000).unref(),
+          ),
+        ]);
+        return { status: 'healthy' };
+      } catch (err) {
+        return {
+          status: 'degraded',
+          detail: `store unreachable: ${(err as Error).message}; cached keys keep working`,
+        };
+      }
+    };
+  }
+  // [usage] one row per LLM request, written in batches off the request path
+  let usage: UsageRecorder | undefined;
+  if (config.usageLog === 'on' || (config.usageLog === 'auto' && auth.required)) {
+    const u = createUsageRecorder({
+      repo: tasks.store.usage,
+      logger,
+      flushMs: config.usageFlushMs,
+      maxBuffered: config.usageBufferRows,
+    });
+    usage = u;
+    closers.push(() => u.close());
+    features.usage_log = true;
+    checks.usage = () => {
+      const s = u.stats();
+      return s.failing === undefined && s.dropped === 0
+        ? { status: 'healthy' }
+        : {
+            status: 'degraded',
+            detail: `store ${s.failing ? `unreachable (${s.failing})` : 'reachable'}; ${s.buffered} rows buffered, ${s.dropped} dropped`,
+          };
+    };
+  }
   // [metrics] metrics registry, stages, alerts
   let metrics: MetricsService | undefined;
   if (config.metricsEnabled) {
@@ -92,10 +180,22 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     });
     metrics = m;
     closers.push(() => m.close());
+    if (usage) {
+      const u = usage;
+      new Counter({
+        name: 'sutazai_usage_rows_dropped_total',
+        help: 'Usage-log rows dropped because the buffer was full while the store was unreachable.',
+        registers: [m.registry],
+        collect() {
+          this.reset();
+          this.inc(u.stats().dropped);
+        },
+      });
+    }
     features.metrics = true;
   }
 
-  const stages = buildStages({ config, cache: responseCache, metrics });
+  const stages = buildStages({ config, cache: responseCache, metrics, limiter, usage });
   const pipeline = createPipeline({ router: catalog, stages });
   const closeAll = async () => {
     for (const c of [...closers].reverse()) {
@@ -123,6 +223,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     system,
     cache: responseCache,
     tasks: tasks.service,
+    keys,
+    auth,
+    ...(usage ? { usage } : {}),
+    usageRepo: tasks.store.usage,
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {

@@ -1,4 +1,10 @@
+import { decideAuth } from '../auth/mode.js';
+import { keyModelsStage } from '../auth/stage.js';
 import type { ResponseCache } from '../cache/service.js';
+import { limitsStage } from '../limits/stage.js';
+import type { Limiter } from '../limits/types.js';
+import type { UsageRecorder } from '../usage/recorder.js';
+import { usageStage } from '../usage/stage.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
 import { inputLimitsStage } from '../pipeline/input-limits.js';
@@ -10,6 +16,10 @@ export interface StageDeps {
   cache: ResponseCache;
   /** Absent when SUTAZAI_METRICS=false. */
   metrics: MetricsService | undefined;
+  /** Per-key rate limits; absent when keys are not required. */
+  limiter?: Limiter | undefined;
+  /** The usage log; absent when SUTAZAI_USAGE_LOG is off. */
+  usage?: UsageRecorder | undefined;
 }
 
 /** Builds one stage from the composed services, or returns undefined when its feature is off. */
@@ -17,8 +27,18 @@ export type StageFactory = (deps: StageDeps) => Stage | undefined;
 
 /** Outermost: sees every request as the client does, cache hits and rejections included. */
 const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
+/** One usage-log row per LLM request, refusals included (src/usage/). */
+const usageLog: StageFactory = ({ usage }) => (usage ? usageStage(usage) : undefined);
 /** Refuses requests too big to answer without harm (embedding inputs), before any work. */
 const inputLimits: StageFactory = ({ config }) => inputLimitsStage(config);
+/** 403 for a model the caller's API key may not use (src/auth/). */
+const keyModels: StageFactory = ({ config }) =>
+  decideAuth({ setting: config.authMode, host: config.host, adminKey: false }).required
+    ? keyModelsStage()
+    : undefined;
+/** Per-key requests/tokens per minute and requests in flight: 429 + x-ratelimit-* (src/limits/). */
+const keyLimits: StageFactory = ({ limiter, config }) =>
+  limiter ? limitsStage({ limiter, defaultMaxTokens: config.defaultNumPredict }) : undefined;
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
 /** Innermost: sees only the calls that really go to an upstream. */
@@ -29,7 +49,15 @@ const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
  * a stage (auth, limits, admission...) is its own file in its feature's folder, its service in
  * StageDeps, and one entry here. docs/architecture.md shows the path through them.
  */
-export const STAGES: readonly StageFactory[] = [metricsOuter, inputLimits, responseCache, metricsInner];
+export const STAGES: readonly StageFactory[] = [
+  metricsOuter,
+  usageLog,
+  inputLimits,
+  keyModels,
+  keyLimits,
+  responseCache,
+  metricsInner,
+];
 
 export function buildStages(deps: StageDeps, factories: readonly StageFactory[] = STAGES): Stage[] {
   const stages: Stage[] = [];

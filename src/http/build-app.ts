@@ -12,6 +12,7 @@ import { instrumentHttp } from './metrics/instrument.js';
 import { v1ErrorHandler } from './v1/render.js';
 import { createOriginGuard } from './origin-guard.js';
 import { ollamaErrorHandler } from './ollama/errors.js';
+import { installAuth } from './auth/hook.js';
 import { lazyChildLogger } from './request-logger.js';
 import { createOpenStreams } from './stream/open-streams.js';
 import { ROUTE_GROUPS } from './routes.js';
@@ -110,6 +111,9 @@ export async function buildApp(services: Gateway): Promise<FastifyInstance> {
 
   // [open-streams] streams being written, so a shutdown past its grace period ends them cleanly
   app.decorate('sutazaiStreams', createOpenStreams());
+
+  // [auth] API keys (before the route cache: a cached GET is still only for callers with a key)
+  installAuth(app, { keys: services.keys, required: services.auth.required });
 
   // [route-cache] route-level GET cache hook
   await app.register(routeCache);

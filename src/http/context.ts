@@ -28,7 +28,13 @@ class HttpRequestContext implements RequestContext, CutOffWatcher {
     private readonly res: ServerResponse,
     surface: Caller['surface'],
   ) {
-    this.caller = { requestId: req.id, surface };
+    const p = req.sutazaiPrincipal;
+    this.caller =
+      p === null
+        ? { requestId: req.id, surface }
+        : p.key === undefined
+          ? { requestId: req.id, surface, keyId: p.keyId }
+          : { requestId: req.id, surface, keyId: p.keyId, key: p.key };
     this.tally = req.sutazaiTally ?? undefined;
     this.cacheControl = req.headers['cache-control'];
   }

@@ -46,9 +46,9 @@ export function toGatewayError(err: unknown, req?: FastifyRequest): GatewayError
 
 /** Headers every error response carries (Retry-After on 429/503). */
 export function errorHeaders(err: GatewayError): Record<string, string> {
-  return err.retryAfter !== undefined
-    ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) }
-    : {};
+  const h: Record<string, string> = err.headers === undefined ? {} : { ...err.headers };
+  if (err.retryAfter !== undefined) h['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfter)));
+  return h;
 }
 
 /**

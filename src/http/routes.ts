@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
 import { anthropicRoutes } from './anthropic/routes.js';
+import { adminRoutes } from './admin/routes.js';
 import { cacheRoutes } from './cache/routes.js';
+import { usageRoutes } from './usage/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { metricsRoutes } from './metrics/routes.js';
 import { ollamaRoutes } from './ollama/routes.js';
@@ -35,6 +37,11 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   },
   { name: 'cache', plugin: (gw) => (app) => cacheRoutes(app, { cache: gw.cache }) },
   { name: 'tasks', plugin: (gw) => tasksRoutes(gw.tasks) },
+  { name: 'admin', plugin: (gw) => adminRoutes(gw.keys) },
+  {
+    name: 'usage',
+    plugin: (gw) => (gw.usage ? usageRoutes({ repo: gw.usageRepo, recorder: gw.usage }) : undefined),
+  },
   { name: 'metrics', plugin: (gw) => (gw.metrics ? metricsRoutes({ metrics: gw.metrics }) : undefined) },
   { name: 'dashboard', plugin: (gw) => (gw.metrics ? dashboardRoutes() : undefined) },
 ];

@@ -55,11 +55,22 @@ export type OutputFormat = 'json' | Record<string, unknown>;
 
 export type Priority = 'interactive' | 'background';
 
+/** What an API key may do, as the limits stage reads it (src/limits/). Absent limit = none. */
+export interface CallerKey {
+  readonly rpm?: number;
+  readonly tpm?: number;
+  readonly concurrency?: number;
+  /** Models the key may use; undefined = all. */
+  readonly models?: ReadonlySet<string>;
+}
+
 /** Who asked, for limits/accounting/logging. Filled by the HTTP layer. */
 export interface Caller {
   requestId: string;
-  /** API key id once auth exists; undefined = anonymous. */
+  /** API key id ("admin" for the admin key); undefined = anonymous (auth off). */
   keyId?: string;
+  /** The key's limits and allowed models (src/auth/ fills it); undefined = unlimited. */
+  key?: CallerKey;
   surface: 'v1' | 'openai' | 'ollama' | 'anthropic' | 'responses' | 'task';
 }
 

@@ -1,4 +1,6 @@
+import type { KeyRepository } from './keys.js';
 import type { Store, TaskRepository } from './types.js';
+import type { UsageRepository } from './usage.js';
 
 /** A store opened on first use, and whether that has happened yet. */
 export interface LazyStore extends Store {
@@ -35,9 +37,22 @@ export function lazyStore(open: () => Promise<Store>, info: Pick<Store, 'driver'
     listQueued: async (b, l) => (await get()).tasks.listQueued(b, l),
     deleteFinishedBefore: async (t) => (await get()).tasks.deleteFinishedBefore(t),
   };
+  const keys: KeyRepository = {
+    create: async (r) => (await get()).keys.create(r),
+    get: async (id) => (await get()).keys.get(id),
+    list: async () => (await get()).keys.list(),
+    update: async (id, p) => (await get()).keys.update(id, p),
+    revoke: async (id) => (await get()).keys.revoke(id),
+  };
+  const usage: UsageRepository = {
+    insertMany: async (rows) => (await get()).usage.insertMany(rows),
+    aggregate: async (q) => (await get()).usage.aggregate(q),
+  };
   return {
     ...info,
     tasks,
+    keys,
+    usage,
     get opened() {
       return store !== undefined;
     },

@@ -39,6 +39,52 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN callback_url text;
     `,
   },
+  {
+    version: 3,
+    name: 'api_keys',
+    // Only a SHA-256 of each key is kept; the key itself is shown once, at creation.
+    sql: `
+      CREATE TABLE api_keys (
+        id          text PRIMARY KEY,
+        name        text NOT NULL,
+        key_hash    text NOT NULL UNIQUE,
+        rpm         integer,
+        tpm         integer,
+        concurrency integer,
+        models      text[],
+        metadata    jsonb NOT NULL DEFAULT '{}'::jsonb,
+        expires_at  timestamptz,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        revoked_at  timestamptz
+      );
+      ALTER TABLE tasks ADD COLUMN owner_key text;
+      CREATE INDEX tasks_owner_created_at_idx ON tasks (owner_key, created_at DESC);
+    `,
+  },
+  {
+    version: 4,
+    name: 'usage',
+    // One row per LLM request; no prompt or answer text.
+    sql: `
+      CREATE TABLE usage_log (
+        id                bigserial PRIMARY KEY,
+        at                timestamptz NOT NULL,
+        key_id            text,
+        surface           text NOT NULL,
+        model             text NOT NULL,
+        upstream          text,
+        status            integer NOT NULL,
+        prompt_tokens     integer NOT NULL DEFAULT 0,
+        completion_tokens integer NOT NULL DEFAULT 0,
+        latency_ms        real NOT NULL,
+        ttft_ms           real,
+        cache             text,
+        request_id        text NOT NULL
+      );
+      CREATE INDEX usage_log_at_idx ON usage_log (at);
+      CREATE INDEX usage_log_key_at_idx ON usage_log (key_id, at);
+    `,
+  },
 ];
 
 /**

@@ -6,7 +6,9 @@ import { migrate } from './migrations.js';
 import { createPgDriver } from './pg-driver.js';
 import { createPgliteDriver } from './pglite-driver.js';
 import { lazyStore, type LazyStore } from './lazy.js';
+import { createKeyRepository } from './keys.js';
 import { createTaskRepository } from './tasks.js';
+import { createUsageRepository } from './usage.js';
 import type { Store } from './types.js';
 
 export interface StoreOptions {
@@ -62,6 +64,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     driver: driver.name,
     shared: driver.name === 'postgres',
     tasks: createTaskRepository(driver),
+    keys: createKeyRepository(driver),
+    usage: createUsageRepository(driver),
     async migrations() {
       const rows = await driver.query<{ version: number }>(
         'SELECT version FROM schema_migrations ORDER BY version',

@@ -12,6 +12,7 @@ interface TaskRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  owner_key: string | null;
 }
 
 interface QueuedRow {
@@ -24,7 +25,7 @@ interface QueuedRow {
 }
 
 const COLUMNS =
-  'id, task_type, status, priority, attempts, result, error, created_at, started_at, finished_at';
+  'id, task_type, status, priority, attempts, result, error, created_at, started_at, finished_at, owner_key';
 
 function toRecord(row: TaskRow): TaskRecord {
   const rec: TaskRecord = {
@@ -39,6 +40,7 @@ function toRecord(row: TaskRow): TaskRecord {
   if (row.error !== null) rec.error = row.error;
   if (row.started_at !== null) rec.startedAt = row.started_at.getTime();
   if (row.finished_at !== null) rec.finishedAt = row.finished_at.getTime();
+  if (row.owner_key !== null) rec.owner = row.owner_key;
   return rec;
 }
 
@@ -62,7 +64,7 @@ export function createTaskRepository(db: Queryable): TaskRepository {
     async save(r) {
       await db.query(
         `INSERT INTO tasks (${COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET
            status = EXCLUDED.status, priority = EXCLUDED.priority, attempts = EXCLUDED.attempts,
            result = EXCLUDED.result, error = EXCLUDED.error, started_at = EXCLUDED.started_at,
@@ -78,6 +80,7 @@ export function createTaskRepository(db: Queryable): TaskRepository {
           ts(r.createdAt),
           ts(r.startedAt),
           ts(r.finishedAt),
+          r.owner ?? null,
         ],
       );
     },
@@ -86,15 +89,15 @@ export function createTaskRepository(db: Queryable): TaskRepository {
       return rows[0] === undefined ? undefined : toRecord(rows[0]);
     },
     async list(q: TaskListQuery) {
-      const rows =
-        q.status === undefined
-          ? await db.query<TaskRow>(`SELECT ${COLUMNS} FROM tasks ORDER BY created_at DESC, id LIMIT $1`, [
-              q.limit,
-            ])
-          : await db.query<TaskRow>(
-              `SELECT ${COLUMNS} FROM tasks WHERE status = $1 ORDER BY created_at DESC, id LIMIT $2`,
-              [q.status, q.limit],
-            );
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (q.status !== undefined) where.push(`status = $${params.push(q.status)}`);
+      if (q.owner !== undefined) where.push(`owner_key = $${params.push(q.owner)}`);
+      const rows = await db.query<TaskRow>(
+        `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id LIMIT $${params.push(q.limit)}`,
+        params,
+      );
       return rows.map(toRecord);
     },
     async enqueue(t) {

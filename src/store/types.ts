@@ -24,10 +24,14 @@ export interface TaskRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** Id of the API key that submitted it; undefined = anonymous (auth off) or the admin key. */
+  owner?: string;
 }
 
 export interface TaskListQuery {
   status?: TaskStatus;
+  /** Only tasks of this key (undefined = all). */
+  owner?: string;
   /** Newest first; at most this many. */
   limit: number;
 }
@@ -64,12 +68,17 @@ export interface StorePoolStats {
   waiting: number;
 }
 
+import type { KeyRepository } from './keys.js';
+import type { UsageRepository } from './usage.js';
+
 /** The SQL store: the only module that writes SQL. */
 export interface Store {
   readonly driver: 'postgres' | 'pglite';
   /** True when other processes see the same data (PostgreSQL); PGlite is private to this process. */
   readonly shared: boolean;
   readonly tasks: TaskRepository;
+  readonly keys: KeyRepository;
+  readonly usage: UsageRepository;
   /** Versions of the migrations applied, ascending. */
   migrations(): Promise<number[]>;
   ping(): Promise<void>;

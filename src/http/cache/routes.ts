@@ -31,7 +31,7 @@ export async function cacheRoutes(app: FastifyInstance, opts: CacheRoutesOptions
 
   app.get('/api/v1/cache/stats', hooks, async () => cache.stats());
 
-  app.post('/api/v1/cache/clear', hooks, async (req) => {
+  app.post('/api/v1/cache/clear', { ...hooks, config: { admin: true } }, async (req) => {
     const parsed = clearBody.safeParse(req.body ?? undefined);
     if (!parsed.success) throw zodToGatewayError(parsed.error);
     const pattern = parsed.data?.pattern;

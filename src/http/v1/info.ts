@@ -109,7 +109,8 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
     };
   });
 
-  app.get('/api/v1/settings', { config: { cache: { ttlS: 60 } } }, async () => settings);
+  // Settings reveal internals (upstream addresses, limits): admin key only.
+  app.get('/api/v1/settings', { config: { cache: { ttlS: 60 }, admin: true } }, async () => settings);
 
   app.get('/api/v1/models', async () => {
     const models = await deps.pipeline.listModels();
