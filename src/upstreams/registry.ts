@@ -2,7 +2,7 @@ import { errors, isGatewayError } from '../errors/catalogue.js';
 import type { ModelInfo } from '../pipeline/types.js';
 import { createOllamaAdapter } from './ollama/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
-import type { UpstreamConfig } from '../config/upstreams.js';
+import { slotsOf as configSlots, type UpstreamConfig } from '../config/upstreams.js';
 import type { UpstreamAdapter } from './types.js';
 
 /** One adapter per configured upstream, chosen by kind. Fails at start-up on duplicate ids. */
@@ -36,6 +36,8 @@ export interface ModelCatalog {
   resolve(model: string): Promise<UpstreamAdapter>;
   /** Merged model list (deduplicated by name); waits for the first refresh if none finished yet. */
   list(): Promise<ModelInfo[]>;
+  /** Sum of `slots` of the reachable upstreams serving `model`; 0 when none (see ModelRouter). */
+  capacity(model: string): number;
   /** The latest merged list, without waiting. */
   snapshot(): readonly ModelInfo[];
   /** Re-read every upstream's model list now (concurrent callers share one round). */
@@ -55,6 +57,10 @@ interface Slot {
   lastError: unknown;
   /** Models from the last successful listing (kept while the upstream is unreachable). */
   models: ModelInfo[];
+}
+
+function slotsOf(a: UpstreamAdapter): number {
+  return a.config === undefined ? 4 : configSlots(a.config);
 }
 
 function isUnavailable(err: unknown): boolean {
@@ -180,6 +186,11 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
     async list() {
       if (!refreshed) await refresh();
       return merged;
+    },
+    capacity(model) {
+      let sum = 0;
+      for (const s of byName.get(model) ?? []) if (s.reachable) sum += slotsOf(s.adapter);
+      return sum;
     },
     snapshot: () => merged,
     refresh,

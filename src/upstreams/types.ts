@@ -8,7 +8,7 @@ import type {
   GenerateRequest,
   ModelInfo,
 } from '../pipeline/types.js';
-import type { UpstreamKind } from '../config/upstreams.js';
+import type { UpstreamConfig, UpstreamKind } from '../config/upstreams.js';
 
 export interface UpstreamHealth {
   ok: boolean;
@@ -34,6 +34,8 @@ export interface UpstreamPoolStats {
 export interface UpstreamAdapter extends Upstream {
   readonly kind: UpstreamKind;
   readonly baseUrl: string;
+  /** The configuration it was built from (slots, weight, model allow-list, warm models). */
+  readonly config?: UpstreamConfig;
   chat(req: ChatRequest, signal: CancelSignal): AsyncIterable<Chunk>;
   generate(req: GenerateRequest, signal: CancelSignal): AsyncIterable<Chunk>;
   embed(req: EmbedRequest, signal: CancelSignal): Promise<EmbedResult>;

@@ -73,6 +73,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   return {
     id,
     kind: 'ollama',
+    config: cfg,
     baseUrl: displayUrl(cfg.url),
     chat: (req: ChatRequest, signal) => run('chat', chatBody(req), req.model, req.stream, signal),
     generate: (req: GenerateRequest, signal) =>
