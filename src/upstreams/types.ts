@@ -17,6 +17,14 @@ export interface UpstreamHealth {
   error?: string;
 }
 
+/** A model held in the server's memory (Ollama `/api/ps`). */
+export interface LoadedModel {
+  name: string;
+  /** When the server unloads it (from its keep_alive); far in the future for `keep_alive: -1`. */
+  expiresAt?: string;
+  sizeVram?: number;
+}
+
 /** Pool statistics for metrics (undici Pool.stats). */
 export interface UpstreamPoolStats {
   connected: number;
@@ -42,6 +50,10 @@ export interface UpstreamAdapter extends Upstream {
   listModels(signal: AbortSignal): Promise<ModelInfo[]>;
   health(signal: AbortSignal): Promise<UpstreamHealth>;
   poolStats(): UpstreamPoolStats;
+  /** Models loaded in memory now (Ollama `/api/ps`); absent where the protocol has no such call. */
+  loadedModels?(signal: AbortSignal): Promise<LoadedModel[]>;
+  /** Loads `model` and keeps it resident (Ollama: empty generate with `keep_alive: -1`). */
+  preload?(model: string, signal: AbortSignal): Promise<void>;
   /** Requests from this gateway currently open against this upstream (streams until they end). */
   inFlight?(): number;
   close(): Promise<void>;
