@@ -12,7 +12,7 @@ import {
   type HealthMonitor,
 } from '../upstreams/health-monitor.js';
 import { createMembers } from '../upstreams/members.js';
-import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
+import { createModelCatalog, createUpstreams, type ModelCatalog } from '../upstreams/registry.js';
 import { createWarmKeeper } from '../upstreams/warm.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import { buildStages } from './stages.js';
@@ -29,6 +29,8 @@ export interface Gateway {
   logger: Logger;
   adapters: readonly UpstreamAdapter[];
   pipeline: Pipeline;
+  /** Model → upstream routing (capacity, failover); the pipeline's ModelRouter. */
+  router: ModelCatalog;
   health: HealthMonitor;
   system: SystemSampler;
   dependencies(): Promise<Record<string, DependencyStatus>>;
@@ -135,6 +137,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     logger,
     adapters,
     pipeline,
+    router: catalog,
     health,
     system,
     cache: responseCache,
