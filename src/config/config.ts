@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { maskSecrets } from '../errors/startup.js';
 import { parseThreshold } from './alert-thresholds.js';
-import { displayUrl, type UpstreamConfig, type UpstreamKind } from './upstreams.js';
+import { parseUpstreamList } from './upstream-list.js';
+import { displayUrl, type UpstreamConfig } from './upstreams.js';
 import { FIELDS, LIST_FIELDS, SECRET_FIELDS, type FieldName } from './fields.js';
 
 type Raw = { [K in FieldName]: z.output<(typeof FIELDS)[K]['schema']> };
@@ -26,39 +27,19 @@ export interface ConfigSources {
   overrides?: Partial<Record<FieldName, unknown>>;
 }
 
-const KIND_RE = /^(ollama|openai)=(.+)$/;
-
-function parseUpstreams(items: string[], cfg: Raw, problems: string[]): UpstreamConfig[] {
-  const list = items.length > 0 ? items : [`ollama=${cfg.ollamaUrl}`];
-  const seen = new Map<string, number>();
-  const out: UpstreamConfig[] = [];
-  for (const item of list) {
-    const m = KIND_RE.exec(item.trim());
-    if (!m) {
-      problems.push(
-        `upstream "${item}": expected KIND=URL with KIND ollama or openai (SUTAZAI_UPSTREAMS / --upstream)`,
-      );
-      continue;
-    }
-    const kind = m[1] as UpstreamKind;
-    const rawUrl = (m[2] ?? '').replace(/\/+$/, '');
-    if (!URL.canParse(rawUrl) || !/^https?:$/.test(new URL(rawUrl).protocol)) {
-      problems.push(`upstream "${item}": "${rawUrl}" is not an http(s) URL`);
-      continue;
-    }
-    const host = new URL(rawUrl).host;
-    const n = (seen.get(host) ?? 0) + 1;
-    seen.set(host, n);
-    out.push({
-      id: n === 1 ? `${kind}@${host}` : `${kind}@${host}#${n}`,
-      kind,
-      url: rawUrl,
-      ...(cfg.upstreamApiKey ? { apiKey: cfg.upstreamApiKey } : {}),
-      connections: cfg.upstreamConnections,
-      timeouts: { connectMs: cfg.connectTimeoutMs, totalMs: cfg.timeoutMs, idleMs: cfg.streamIdleTimeoutMs },
-    });
-  }
-  return out;
+function upstreamDefaults(cfg: Raw) {
+  return {
+    apiKey: cfg.upstreamApiKey,
+    connections: cfg.upstreamConnections,
+    slots: cfg.upstreamSlots,
+    warm: cfg.warmModels,
+    timeouts: {
+      connectMs: cfg.connectTimeoutMs,
+      ttftMs: cfg.ttftTimeoutMs,
+      idleMs: cfg.streamIdleTimeoutMs,
+      totalMs: cfg.timeoutMs,
+    },
+  };
 }
 
 function flagOptions() {
@@ -118,7 +99,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const cfg = raw as Raw;
   const items = Array.isArray(raw.upstreams) ? cfg.upstreams : undefined;
   const canCheck = items !== undefined && (items.length > 0 || typeof raw.ollamaUrl === 'string');
-  const upstreams = canCheck ? parseUpstreams(items, cfg, problems) : [];
+  const upstreams = canCheck
+    ? parseUpstreamList(items, cfg.upstreamsFile, cfg.ollamaUrl, upstreamDefaults(cfg), problems)
+    : [];
   for (const t of Array.isArray(raw.alertThresholds) ? cfg.alertThresholds : []) {
     try {
       parseThreshold(t);
@@ -140,7 +123,15 @@ export function publicSettings(cfg: Config): Record<string, unknown> {
     }
     out[name] = value;
   }
-  out.upstreams = cfg.upstreams.map((u) => ({ id: u.id, kind: u.kind, url: displayUrl(u.url) }));
+  out.upstreams = cfg.upstreams.map((u) => ({
+    id: u.id,
+    kind: u.kind,
+    url: displayUrl(u.url),
+    slots: u.slots,
+    weight: u.weight,
+    ...(u.models ? { models: u.models } : {}),
+    ...(u.warm ? { warm: u.warm } : {}),
+  }));
   return out;
 }
 

@@ -42,7 +42,7 @@ export const FIELDS = {
     env: 'SUTAZAI_UPSTREAMS',
     flag: 'upstream',
     schema: z.array(z.string()).default([]),
-    doc: 'Upstream list, `KIND=URL` comma-separated (env) or repeated `--upstream` flags; KIND is `ollama` or `openai` (URL with /v1).',
+    doc: 'Upstream list, `KIND=URL[;slots=N;weight=W;models=a|b;warm=a|b;id=NAME]` comma-separated (env) or repeated `--upstream` flags; KIND is `ollama` or `openai` (URL with /v1). See docs/upstreams.md.',
   },
   upstreamApiKey: {
     env: 'SUTAZAI_UPSTREAM_API_KEY',
@@ -65,14 +65,14 @@ export const FIELDS = {
   timeoutMs: {
     env: 'SUTAZAI_TIMEOUT_MS',
     flag: 'timeout-ms',
-    schema: int(1).default(30000),
-    doc: 'Upstream total timeout (ms): whole non-streaming call, or time to first token when streaming.',
+    schema: int(0).default(0),
+    doc: 'Whole-call limit for one upstream call, streamed or not (ms; 0 = none, the default): long answers are bounded by the time-to-first-token and inter-token limits instead.',
   },
   streamIdleTimeoutMs: {
     env: 'SUTAZAI_STREAM_IDLE_TIMEOUT_MS',
     flag: 'stream-idle-timeout-ms',
     schema: int(1).default(30000),
-    doc: 'Max silence between upstream stream chunks (ms).',
+    doc: 'Max silence between upstream stream chunks, i.e. between tokens (ms).',
   },
   modelRefreshMs: {
     env: 'SUTAZAI_MODEL_REFRESH_MS',
@@ -80,6 +80,68 @@ export const FIELDS = {
     schema: int(100).default(10000),
     doc: 'How often upstream model lists are refreshed (ms).',
   },
+  // [routing] upstream capacity, health, failover, timeouts, warm models (issue 20)
+  upstreamsFile: {
+    env: 'SUTAZAI_UPSTREAMS_FILE',
+    flag: 'upstreams-file',
+    schema: z.string().min(1).optional(),
+    doc: 'JSON file listing upstreams (`{"upstreams":[{"kind","url","slots","weight","models","warm","id"}]}`), added to SUTAZAI_UPSTREAMS; see docs/upstreams.md.',
+  },
+  upstreamSlots: {
+    env: 'SUTAZAI_UPSTREAM_SLOTS',
+    flag: 'upstream-slots',
+    schema: int(1, 4096).default(4),
+    doc: 'Default generations an upstream runs at once (OLLAMA_NUM_PARALLEL, llama.cpp -np); per upstream `;slots=N`.',
+  },
+  ttftTimeoutMs: {
+    env: 'SUTAZAI_TTFT_TIMEOUT_MS',
+    flag: 'ttft-timeout-ms',
+    schema: int(1).default(120000),
+    doc: 'Max time from sending a streamed upstream call to its first token (ms; includes a model load).',
+  },
+  healthIntervalMs: {
+    env: 'SUTAZAI_HEALTH_INTERVAL_MS',
+    flag: 'health-interval-ms',
+    schema: int(100).default(2000),
+    doc: 'How often every upstream is probed, all in parallel (ms).',
+  },
+  healthTimeoutMs: {
+    env: 'SUTAZAI_HEALTH_TIMEOUT_MS',
+    flag: 'health-timeout-ms',
+    schema: int(50).default(2000),
+    doc: 'Limit for one health probe (ms).',
+  },
+  breakerFailures: {
+    env: 'SUTAZAI_BREAKER_FAILURES',
+    flag: 'breaker-failures',
+    schema: int(1, 1000).default(3),
+    doc: 'Consecutive failed calls (timeouts, resets, 5xx) that open an upstream circuit; a refused connection or failed probe opens it at once.',
+  },
+  breakerBackoffMs: {
+    env: 'SUTAZAI_BREAKER_BACKOFF_MS',
+    flag: 'breaker-backoff-ms',
+    schema: int(10).default(250),
+    doc: 'First wait before an open circuit is probed again (ms); doubles on each failed probe.',
+  },
+  breakerMaxBackoffMs: {
+    env: 'SUTAZAI_BREAKER_MAX_BACKOFF_MS',
+    flag: 'breaker-max-backoff-ms',
+    schema: int(10).default(2000),
+    doc: 'Longest wait between probes of an open circuit (ms): bounds how late a recovered upstream is readmitted.',
+  },
+  upstreamRetries: {
+    env: 'SUTAZAI_UPSTREAM_RETRIES',
+    flag: 'upstream-retries',
+    schema: int(0, 10).default(2),
+    doc: 'Retries on another upstream for a call that failed before any byte reached the client (connection refused/reset, 503/429 busy, connect timeout).',
+  },
+  warmModels: {
+    env: 'SUTAZAI_WARM_MODELS',
+    flag: 'warm-model',
+    schema: z.array(z.string()).default([]),
+    doc: 'Models preloaded at start on every Ollama upstream that lists them and kept resident (`keep_alive: -1`); per upstream `;warm=a|b`.',
+  },
+  // [/routing]
   bodyLimit: {
     env: 'SUTAZAI_BODY_LIMIT',
     flag: 'body-limit',
@@ -373,6 +435,7 @@ export type FieldName = keyof typeof FIELDS;
 /** Names of fields that hold lists (comma-separated in env, repeatable as flags). */
 export const LIST_FIELDS: ReadonlySet<string> = new Set([
   'upstreams',
+  'warmModels',
   'callbackAllowedHosts',
   'alertThresholds',
   'allowedOrigins',

@@ -1,6 +1,7 @@
 /*
- * How an upstream is configured: parsed and checked by config.ts, read by src/upstreams/. Kept in
- * config/ so that the configuration depends on nothing else in the gateway.
+ * How an upstream is configured: parsed and checked by config.ts (entries by upstream-list.ts),
+ * read by src/upstreams/. Kept in config/ so that the configuration depends on nothing else in the
+ * gateway.
  */
 
 export type UpstreamKind = 'ollama' | 'openai';
@@ -19,10 +20,15 @@ export function displayUrl(url: string): string {
 export interface UpstreamTimeouts {
   /** TCP connect timeout, ms. Default 5000. */
   connectMs: number;
-  /** Whole request (non-streaming) / time to first chunk (streaming), ms. Default 30000. */
-  totalMs: number;
-  /** Max silence between stream chunks, ms. Default 30000. */
+  /** Time from sending a streamed call to its first body chunk (the first token), ms. Default 120000. */
+  ttftMs: number;
+  /** Max silence between stream chunks (tokens), ms. Default 30000. */
   idleMs: number;
+  /**
+   * Whole call, streamed or not, ms; 0 = no limit (the default): an answer that keeps streaming
+   * never times out, and a non-streamed one may take as long as it needs.
+   */
+  totalMs: number;
 }
 
 export interface UpstreamConfig {
@@ -35,4 +41,17 @@ export interface UpstreamConfig {
   /** Max connections in the keep-alive pool. Default 256. */
   connections: number;
   timeouts: UpstreamTimeouts;
+  /** Generations the server runs at once (OLLAMA_NUM_PARALLEL, llama.cpp -np). Default 4. */
+  slots?: number;
+  /** Relative share when upstreams are otherwise equal (> 0). Default 1. */
+  weight?: number;
+  /** Allow-list: only these models are routed here (others it lists are ignored). Default: all. */
+  models?: readonly string[];
+  /** Models preloaded at start and kept resident (Ollama `keep_alive: -1`). */
+  warm?: readonly string[];
+}
+
+/** Slots of an upstream (the config default when unset). */
+export function slotsOf(cfg: UpstreamConfig): number {
+  return cfg.slots ?? 4;
 }

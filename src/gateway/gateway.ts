@@ -11,7 +11,9 @@ import {
   type DependencyStatus,
   type HealthMonitor,
 } from '../upstreams/health-monitor.js';
-import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
+import { createMembers } from '../upstreams/members.js';
+import { createModelCatalog, createUpstreams, type ModelCatalog } from '../upstreams/registry.js';
+import { createWarmKeeper } from '../upstreams/warm.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { UsageRepository } from '../store/usage.js';
 import { decideAuth, type AuthDecision } from '../auth/mode.js';
@@ -36,6 +38,8 @@ export interface Gateway {
   logger: Logger;
   adapters: readonly UpstreamAdapter[];
   pipeline: Pipeline;
+  /** Model → upstream routing (capacity, failover); the pipeline's ModelRouter. */
+  router: ModelCatalog;
   health: HealthMonitor;
   system: SystemSampler;
   dependencies(): Promise<Record<string, DependencyStatus>>;
@@ -72,11 +76,25 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   closers.push(async () => {
     await Promise.all(adapters.map((a) => a.close()));
   });
-  const catalog = createModelCatalog({ adapters, refreshMs: config.modelRefreshMs });
+  // [routing] live upstream state shared by routing, health probes, warm models and /api/v1/agents
+  const members = createMembers(adapters, config);
+  const catalog = createModelCatalog({
+    members,
+    refreshMs: config.modelRefreshMs,
+    retries: config.upstreamRetries,
+  });
   closers.push(() => catalog.close());
-
-  const health = createHealthMonitor(adapters);
+  const warm = createWarmKeeper(members, (upstream, model, err) =>
+    logger.warn({ err, upstream, model }, 'could not preload a warm model'),
+  );
+  closers.push(() => warm.close());
+  const health = createHealthMonitor(members, {
+    intervalMs: config.healthIntervalMs,
+    timeoutMs: config.healthTimeoutMs,
+    afterRound: () => warm.check(),
+  });
   closers.push(() => health.close());
+  void catalog.list().then(() => warm.check());
   const system = createSystemSampler();
   closers.push(() => system.close());
 
@@ -219,6 +237,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     logger,
     adapters,
     pipeline,
+    router: catalog,
     health,
     system,
     cache: responseCache,

@@ -6,6 +6,7 @@ import type { StorePoolStats } from '../store/types.js';
 import type { TaskStats } from '../queue/service.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
 import type { ActiveAlert } from './alerts.js';
+import { registerRoutingCollectors } from './routing-collectors.js';
 
 /** What the scrape-time gauges read. Getters return the latest polled value (never block). */
 export interface CollectorSources {
@@ -161,6 +162,7 @@ export function registerCollectors(registry: Registry, src: CollectorSources): v
   });
 
   registerStateGauges(registry, src);
+  registerRoutingCollectors(registry, src.health);
 }
 
 function registerStateGauges(registry: Registry, src: CollectorSources): void {

@@ -86,6 +86,11 @@ export interface Upstream {
 export interface ModelRouter {
   resolve(model: string): Promise<Upstream>;
   list(): Promise<ModelInfo[]>;
+  /**
+   * Concurrent generations `model` can get now: the sum of `slots` of the healthy (circuit not
+   * open) upstreams serving it; 0 when none. Read by admission control.
+   */
+  capacity?(model: string): number;
 }
 
 export interface Pipeline {

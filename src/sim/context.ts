@@ -1,5 +1,6 @@
 import { createModelRegistry } from './models.js';
 import type { ModelRegistry } from './models.js';
+import { createResidency, type Residency } from './residency.js';
 import { createRng } from './rng.js';
 import type { Rng } from './rng.js';
 import { createSlots } from './slots.js';
@@ -11,6 +12,8 @@ export interface SimContext {
   readonly opts: Readonly<SimOptions>;
   faults: SimFaults;
   readonly models: ModelRegistry;
+  /** Models in memory, for /api/ps. */
+  readonly residency: Residency;
   readonly slots: Slots;
   /** Drives fault decisions; seeded so a run is reproducible. */
   readonly rng: Rng;
@@ -27,10 +30,12 @@ export interface SimContext {
 export function createContext(opts: Readonly<SimOptions>): SimContext {
   const counters = { requests: {} as Record<string, number>, generations: 0, aborted: 0, rejected503: 0 };
   const slots = createSlots(opts.parallel, opts.maxQueue);
+  const models = createModelRegistry(opts.models, opts.embedModels);
   return {
     opts,
     faults: { ...opts.faults },
-    models: createModelRegistry(opts.models, opts.embedModels),
+    models,
+    residency: createResidency(models, opts.loaded),
     slots,
     rng: createRng(opts.seed ^ 0x5eed),
     counters,

@@ -28,17 +28,22 @@ export function ollamaTags(ctx: SimContext, ex: Exchange): void {
 }
 
 export function ollamaPs(ctx: SimContext, ex: Exchange): void {
-  const expires = new Date(Date.now() + 5 * 60_000).toISOString();
-  const models = ctx.models.all.map((m) => ({
-    name: m.name,
-    model: m.name,
-    size: m.size,
-    digest: m.digest,
-    details: modelDetails(m),
-    expires_at: expires,
-    size_vram: m.size,
-    context_length: 4096,
-  }));
+  const models = ctx.residency.loaded().flatMap(({ name, expiresAt }) => {
+    const m = ctx.models.find(name);
+    if (m === undefined) return [];
+    return [
+      {
+        name: m.name,
+        model: m.name,
+        size: m.size,
+        digest: m.digest,
+        details: modelDetails(m),
+        expires_at: new Date(expiresAt).toISOString(),
+        size_vram: m.size,
+        context_length: 4096,
+      },
+    ];
+  });
   sendJson(ex.res, 200, { models });
 }
 

@@ -185,6 +185,7 @@ export function ollamaChat(ctx: SimContext, ex: Exchange, body: JsonObject): voi
     last = { role, content };
   });
   const info = findModel(ctx, model, 'chat');
+  ctx.residency.touch(info.name, body.keep_alive);
   if (messages.length === 0) {
     sendLoaded(ex, 'chat', model);
     return;
@@ -233,6 +234,7 @@ export function ollamaGenerate(ctx: SimContext, ex: Exchange, body: JsonObject):
   const format = parseFormat(body);
   const info = findModel(ctx, model);
   if (info.kind !== 'chat') throw new SimHttpError(400, `"${model}" does not support generate`, 'model');
+  ctx.residency.touch(info.name, body.keep_alive);
   if (prompt === '' && system === '') {
     sendLoaded(ex, 'generate', model);
     return;

@@ -33,6 +33,8 @@ export interface SimOptions {
   parallel: number;
   /** Waiting requests beyond which the sim answers 503 like Ollama's ErrMaxQueue. */
   maxQueue: number;
+  /** Models /api/ps reports as loaded at start (every model when unset); requests load more. */
+  loaded?: string[];
   /** Seed for deterministic text. */
   seed: number;
   /** Default completion length in tokens when the request sets no limit. */

@@ -45,8 +45,9 @@ class CallAbort extends EventEmitter {
 }
 
 /**
- * One upstream request. Timers: `totalMs` covers the whole non-streaming call and the time to the
- * first body chunk of a stream; after that `idleMs` limits the silence between chunks. Any stop
+ * One upstream request. Timers: a stream gets `ttftMs` to its first body chunk (the first token),
+ * then `idleMs` limits the silence between chunks, so an answer that keeps streaming never times
+ * out; `totalMs`, when set (> 0), bounds the whole call, streamed or not. Any stop
  * (caller abort, timeout, early `return()` of the consumer) aborts the undici request, which
  * destroys the socket so the upstream sees the disconnect and frees its slot.
  */
@@ -56,7 +57,10 @@ export class UpstreamCall implements StreamOwner {
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private items: { callAborted(failure: Error): void } | undefined = undefined;
   private aborted = false;
+  /** The stream's phase timer: time to first token, then the gap between chunks. */
   private timer: NodeJS.Timeout | undefined;
+  /** The whole-call limit (totalMs > 0 only). */
+  private deadline: NodeJS.Timeout | undefined;
   private idle = false;
   /** The idle timer is stopped while our own consumer holds the body back (see hold()). */
   private held = false;
@@ -77,7 +81,7 @@ export class UpstreamCall implements StreamOwner {
       return;
     }
     signal.addEventListener('abort', this.onCallerAbort, { once: true });
-    this.timer = setTimeout(this.onTimeout, ctx.timeouts.totalMs);
+    if (ctx.timeouts.totalMs > 0) this.deadline = setTimeout(this.onDeadline, ctx.timeouts.totalMs);
   }
 
   get upstream(): string {
@@ -85,7 +89,13 @@ export class UpstreamCall implements StreamOwner {
   }
 
   private readonly onTimeout = (): void => {
-    this.abort(errors.upstreamTimeout(this.ctx.id, this.idle ? 'idle between stream chunks' : 'total'));
+    this.abort(
+      errors.upstreamTimeout(this.ctx.id, this.idle ? 'idle between stream chunks' : 'time to first token'),
+    );
+  };
+
+  private readonly onDeadline = (): void => {
+    this.abort(errors.upstreamTimeout(this.ctx.id, 'total'));
   };
 
   private abort(failure: GatewayError): void {
@@ -139,6 +149,7 @@ export class UpstreamCall implements StreamOwner {
     parser: StreamParser<T>,
   ): Promise<AsyncIterableIterator<T>> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.timer = setTimeout(this.onTimeout, this.ctx.timeouts.ttftMs);
     return new Promise((resolve, reject) => {
       const items = new StreamItems(this, parser, resolve, reject);
       this.items = items;
@@ -177,6 +188,7 @@ export class UpstreamCall implements StreamOwner {
   bodyEnded(): void {
     this.completed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
   }
 
   /**
@@ -224,6 +236,7 @@ export class UpstreamCall implements StreamOwner {
     this.ended = true;
     this.ctx.state.inFlight--;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
     this.signal.removeEventListener('abort', this.onCallerAbort);
     if (!this.completed && !this.aborted) this.abort(clientClosed(undefined));
   }

@@ -1,4 +1,6 @@
-import type { UpstreamAdapter } from './types.js';
+import type { BreakerState } from './breaker.js';
+import { deadline } from './deadline.js';
+import type { Member } from './member.js';
 
 export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -11,6 +13,27 @@ export interface UpstreamStatus {
   version?: string;
   error?: string;
   checkedAt: string;
+  /** Generations it runs at once (config). */
+  slots: number;
+  weight: number;
+  /** Requests from this gateway open against it now. */
+  outstanding: number;
+  /** The allow-list, when one is configured. */
+  models?: readonly string[];
+  /** Models in memory (Ollama /api/ps); absent when the server cannot tell. */
+  loaded?: ReadonlyArray<{ name: string; expiresAt?: string }>;
+  breaker: {
+    state: BreakerState;
+    /** Consecutive counted failures while closed. */
+    failures: number;
+    /** Times the circuit opened since start. */
+    opened: number;
+    /** When an open circuit is probed next (ISO time). */
+    retryAt?: string;
+    reason?: string;
+  };
+  /** Calls that failed here and were retried on another upstream. */
+  retries: number;
 }
 
 export interface DependencyStatus {
@@ -19,53 +42,129 @@ export interface DependencyStatus {
 }
 
 export interface HealthMonitor {
-  /** Latest probe results (never blocks on the network). */
+  /** The live state of every upstream (never blocks on the network). */
   upstreams(): UpstreamStatus[];
   /** Probe every upstream now and return the fresh results. */
   refresh(): Promise<UpstreamStatus[]>;
   close(): void;
 }
 
-/** Probes every upstream on a timer; /health and metrics read the snapshot. */
-export function createHealthMonitor(
-  adapters: readonly UpstreamAdapter[],
-  intervalMs = 5000,
-  timeoutMs = 2000,
-): HealthMonitor {
-  let snapshot: UpstreamStatus[] = adapters.map((a) => ({
-    id: a.id,
-    kind: a.kind,
-    url: a.baseUrl,
-    status: 'unhealthy',
-    latencyMs: 0,
-    error: 'not probed yet',
-    checkedAt: new Date(0).toISOString(),
-  }));
-  let inflight: Promise<UpstreamStatus[]> | undefined;
+export interface HealthMonitorOptions {
+  /** Probe period, ms. Default 2000. */
+  intervalMs?: number;
+  /** Limit for one probe, ms. Default 2000. */
+  timeoutMs?: number;
+  /** After each probe round (warm models are kept resident from here). */
+  afterRound?: () => void;
+}
 
-  async function probe(a: UpstreamAdapter): Promise<UpstreamStatus> {
-    const base = { id: a.id, kind: a.kind, url: a.baseUrl, checkedAt: new Date().toISOString() };
-    try {
-      const h = await a.health(AbortSignal.timeout(timeoutMs));
-      return {
-        ...base,
-        status: h.ok ? 'healthy' : 'unhealthy',
-        latencyMs: Math.round(h.latencyMs * 100) / 100,
-        ...(h.version ? { version: h.version } : {}),
-        ...(h.error ? { error: h.error } : {}),
-      };
-    } catch (err) {
-      return { ...base, status: 'unhealthy', latencyMs: 0, error: (err as Error).message };
-    }
+/** What /health, metrics and /api/v1/agents show of one upstream, read from its live state. */
+export function statusOf(m: Member): UpstreamStatus {
+  const b = m.breaker;
+  const p = m.probe;
+  let status: HealthState;
+  let error: string | undefined;
+  if (b.state !== 'closed') {
+    status = 'unhealthy';
+    error = b.reason;
+  } else if (p === undefined) {
+    status = 'unhealthy';
+    error = 'not probed yet';
+  } else {
+    status = b.failures > 0 ? 'degraded' : 'healthy';
+    error = p.error;
+  }
+  return {
+    id: m.id,
+    kind: m.adapter.kind,
+    url: m.adapter.baseUrl,
+    status,
+    latencyMs: p === undefined ? 0 : Math.round(p.latencyMs * 100) / 100,
+    ...(p?.version ? { version: p.version } : {}),
+    ...(error ? { error } : {}),
+    checkedAt: new Date(p?.at ?? 0).toISOString(),
+    slots: m.slots,
+    weight: m.weight,
+    outstanding: m.outstanding(),
+    ...(m.adapter.config?.models ? { models: m.adapter.config.models } : {}),
+    ...(m.loaded ? { loaded: m.loaded.map((l) => ({ name: l.name, expiresAt: l.expiresAt })) } : {}),
+    breaker: {
+      state: b.state,
+      failures: b.failures,
+      opened: b.opened,
+      ...(b.state !== 'closed' ? { retryAt: new Date(b.retryAt).toISOString() } : {}),
+      ...(b.reason ? { reason: b.reason } : {}),
+    },
+    retries: m.retries,
+  };
+}
+
+/**
+ * Probes every upstream in parallel on a timer (version, and loaded models where the protocol
+ * can tell), and each open circuit again when its backoff ends (half-open). Probe outcomes feed
+ * the circuit breakers that routing reads, so /health, /api/v1/agents and routing agree.
+ */
+export function createHealthMonitor(
+  members: readonly Member[],
+  opts: HealthMonitorOptions = {},
+): HealthMonitor {
+  const intervalMs = opts.intervalMs ?? 2000;
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const closed = new AbortController();
+  const recovery = new Map<Member, NodeJS.Timeout>();
+  const probing = new Map<Member, Promise<void>>();
+  let round: Promise<UpstreamStatus[]> | undefined;
+
+  async function doProbe(m: Member): Promise<void> {
+    const limit = deadline(closed.signal, timeoutMs);
+    const [h, loaded] = await Promise.all([
+      m.adapter.health(limit.signal),
+      m.adapter.loadedModels?.(limit.signal).catch(() => undefined),
+    ]).finally(() => limit.clear());
+    if (closed.signal.aborted) return;
+    // A probe cut by its own limit reads as "client closed": say what happened instead.
+    const timedOut = !h.ok && limit.signal.aborted;
+    m.probe = { ...h, ...(timedOut ? { error: `no answer within ${timeoutMs} ms` } : {}), at: Date.now() };
+    if (loaded !== undefined || m.adapter.loadedModels === undefined) m.setLoaded(loaded);
+    if (h.ok) m.breaker.success();
+    else m.breaker.failure(`probe failed: ${m.probe.error ?? 'no answer'}`, true);
   }
 
+  /** One probe per upstream at a time; an open circuit is probed only once its backoff ended. */
+  function probe(m: Member): Promise<void> {
+    const running = probing.get(m);
+    if (running !== undefined) return running;
+    if (m.breaker.state === 'open' && !m.breaker.tryProbe()) return Promise.resolve();
+    const p = doProbe(m)
+      .catch(() => undefined)
+      .finally(() => probing.delete(m));
+    probing.set(m, p);
+    return p;
+  }
+
+  function onBreaker(m: Member, state: BreakerState): void {
+    clearTimeout(recovery.get(m));
+    recovery.delete(m);
+    if (state !== 'open' || closed.signal.aborted) return;
+    const t = setTimeout(
+      () => {
+        recovery.delete(m);
+        void probe(m);
+      },
+      Math.max(0, m.breaker.retryAt - Date.now()),
+    );
+    t.unref();
+    recovery.set(m, t);
+  }
+  for (const m of members) m.listener = onBreaker;
+
   function refresh(): Promise<UpstreamStatus[]> {
-    inflight ??= Promise.all(adapters.map(probe)).then((r) => {
-      snapshot = r;
-      inflight = undefined;
-      return r;
+    round ??= Promise.all(members.map(probe)).then(() => {
+      round = undefined;
+      opts.afterRound?.();
+      return members.map(statusOf);
     });
-    return inflight;
+    return round;
   }
 
   const timer = setInterval(() => void refresh(), intervalMs);
@@ -73,8 +172,14 @@ export function createHealthMonitor(
   void refresh();
 
   return {
-    upstreams: () => snapshot,
+    upstreams: () => members.map(statusOf),
     refresh,
-    close: () => clearInterval(timer),
+    close() {
+      closed.abort();
+      clearInterval(timer);
+      for (const t of recovery.values()) clearTimeout(t);
+      recovery.clear();
+      for (const m of members) m.listener = undefined;
+    },
   };
 }

@@ -45,16 +45,18 @@ export function createUpstreamHttp(
   if (!Number.isInteger(cfg.connections) || cfg.connections < 1) {
     throw new Error(`upstream '${id}': connections must be a positive integer`);
   }
-  for (const key of ['connectMs', 'totalMs', 'idleMs'] as const) {
+  for (const key of ['connectMs', 'ttftMs', 'idleMs'] as const) {
     if (!(timeouts[key] > 0)) throw new Error(`upstream '${id}': timeouts.${key} must be > 0`);
   }
+  if (!(timeouts.totalMs >= 0)) throw new Error(`upstream '${id}': timeouts.totalMs must be >= 0`);
   const basePath = url.pathname.replace(/\/+$/, '');
   const pool = new Pool(url.origin, {
     connections: cfg.connections,
     connect: { timeout: timeouts.connectMs },
-    // Our own timers (UpstreamCall) fire first; these are a backstop only.
-    headersTimeout: timeouts.totalMs + 1000,
-    bodyTimeout: Math.max(timeouts.totalMs, timeouts.idleMs) + 1000,
+    // Our own timers (UpstreamCall) fire first; these are a backstop only. Without a whole-call
+    // limit a non-streamed answer may take as long as it needs (0 = undici's timer off).
+    headersTimeout: timeouts.totalMs > 0 ? Math.max(timeouts.totalMs, timeouts.ttftMs) + 1000 : 0,
+    bodyTimeout: Math.max(timeouts.ttftMs, timeouts.idleMs) + 1000,
   });
   // One frozen header object shared by every request: nothing is built per call.
   const headers: Record<string, string> = Object.freeze({

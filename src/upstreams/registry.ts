@@ -1,8 +1,12 @@
-import { errors, isGatewayError } from '../errors/catalogue.js';
+import { GatewayError, errors, isGatewayError } from '../errors/catalogue.js';
 import type { ModelInfo } from '../pipeline/types.js';
 import { createOllamaAdapter } from './ollama/adapter.js';
 import { createOpenAIAdapter } from './openai/adapter.js';
 import type { UpstreamConfig } from '../config/upstreams.js';
+import { deadline } from './deadline.js';
+import { Route, type RouteHost } from './failover.js';
+import { Member, modelAlias } from './member.js';
+import { choose } from './pick.js';
 import type { UpstreamAdapter } from './types.js';
 
 /** One adapter per configured upstream, chosen by kind. Fails at start-up on duplicate ids. */
@@ -16,40 +20,44 @@ export function createUpstreams(configs: readonly UpstreamConfig[]): UpstreamAda
 }
 
 export interface ModelCatalogOptions {
-  adapters: readonly UpstreamAdapter[];
+  /** The upstreams with their live state (shared with the health monitor). */
+  members?: readonly Member[];
+  /** Used when `members` is not given (each wrapped in a Member with default breaker settings). */
+  adapters?: readonly UpstreamAdapter[];
   /** Background refresh period, ms. Default 10000. */
   refreshMs?: number;
   /** Minimum gap between refreshes triggered by an unknown model, ms. Default 1000. */
   minRefreshGapMs?: number;
   /** Limit for one round of listModels calls, ms. Default 5000. */
   refreshTimeoutMs?: number;
+  /** Retries on another upstream for a call that failed before any byte was received. Default 2. */
+  retries?: number;
 }
 
-/** Model name → adapter. Satisfies the pipeline's ModelRouter. */
+/** Model name → upstreams. Satisfies the pipeline's ModelRouter. */
 export interface ModelCatalog {
   /**
-   * The adapter serving `model` (`name` ≡ `name:latest`); the least busy reachable one when several
-   * do. Unknown model: SUTAZAI_ERR_MODEL_NOT_FOUND if some upstream was listed, or
+   * The route for `model` (`name` ≡ `name:latest`) over the upstreams serving it: power of two
+   * choices on outstanding/slots among closed circuits, loaded models first, failover on a peer.
+   * Unknown model: SUTAZAI_ERR_MODEL_NOT_FOUND if some upstream was listed, or
    * SUTAZAI_ERR_UPSTREAM_UNAVAILABLE if every upstream refused the connection; if listings failed
-   * otherwise (timeout, busy), an adapter is returned so the call itself reports the real status.
+   * otherwise (timeout, busy), a route over every upstream, so the call reports the real status.
    */
-  resolve(model: string): Promise<UpstreamAdapter>;
+  resolve(model: string): Promise<Route>;
   /** Merged model list (deduplicated by name); waits for the first refresh if none finished yet. */
   list(): Promise<ModelInfo[]>;
+  /** Sum of `slots` of the upstreams serving `model` whose circuit is closed; 0 when none. */
+  capacity(model: string): number;
   /** The latest merged list, without waiting. */
   snapshot(): readonly ModelInfo[];
   /** Re-read every upstream's model list now (concurrent callers share one round). */
   refresh(): Promise<void>;
+  readonly members: readonly Member[];
   close(): void;
 }
 
-/** Never empty: an entry is created with its first slot. */
-type Candidates = [Slot, ...Slot[]];
-
 interface Slot {
-  adapter: UpstreamAdapter;
-  /** Pre-resolved promise, so resolving a known model allocates nothing. */
-  resolved: Promise<UpstreamAdapter>;
+  member: Member;
   reachable: boolean;
   /** Why the last listing failed (undefined after a success). */
   lastError: unknown;
@@ -57,56 +65,54 @@ interface Slot {
   models: ModelInfo[];
 }
 
+const NONE: readonly Member[] = [];
+
 function isUnavailable(err: unknown): boolean {
   return isGatewayError(err) && err.code === 'SUTAZAI_ERR_UPSTREAM_UNAVAILABLE';
-}
-
-/** Ollama tags default to `latest`: both spellings must find the same model. */
-function alias(name: string): string | undefined {
-  if (name.endsWith(':latest')) return name.slice(0, -':latest'.length);
-  if (!name.includes(':')) return `${name}:latest`;
-  return undefined;
 }
 
 export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
   const refreshMs = opts.refreshMs ?? 10_000;
   const minGapMs = opts.minRefreshGapMs ?? 1000;
   const refreshTimeoutMs = opts.refreshTimeoutMs ?? 5000;
-  if (opts.adapters.length === 0) throw new Error('model catalog needs at least one upstream');
+  const members = opts.members ?? (opts.adapters ?? []).map((a) => new Member(a));
+  if (members.length === 0) throw new Error('model catalog needs at least one upstream');
   if (!(refreshMs > 0)) throw new Error('refreshMs must be > 0');
 
-  const slots: Slot[] = opts.adapters.map((adapter) => ({
-    adapter,
-    resolved: Promise.resolve(adapter),
+  const slots: Slot[] = members.map((member) => ({
+    member,
     reachable: false,
     lastError: undefined,
     models: [],
   }));
-  const everySlot = slots as Candidates; // non-empty: checked above
   const closed = new AbortController();
-  let byName = new Map<string, Candidates>();
+  let byName = new Map<string, Member[]>();
   let merged: ModelInfo[] = [];
   let lastRefreshAt = 0;
   let refreshed = false;
   let inflight: Promise<void> | undefined;
 
   function rebuild(): void {
-    const map = new Map<string, Candidates>();
+    const map = new Map<string, Member[]>();
     const names = new Set<string>();
     const list: ModelInfo[] = [];
-    const add = (key: string, slot: Slot): void => {
+    const add = (key: string, m: Member): void => {
+      if (!m.allows(key)) return;
       const found = map.get(key);
-      if (found === undefined) map.set(key, [slot]);
-      else if (!found.includes(slot)) found.push(slot);
+      if (found === undefined) map.set(key, [m]);
+      else if (!found.includes(m)) found.push(m);
     };
     for (const slot of slots) {
-      for (const m of slot.models) {
-        add(m.name, slot);
-        const other = alias(m.name);
-        if (other !== undefined) add(other, slot);
-        if (!names.has(m.name)) {
-          names.add(m.name);
-          list.push(m);
+      const m = slot.member;
+      m.setListed(slot.models.map((x) => x.name));
+      for (const info of slot.models) {
+        if (!m.allows(info.name)) continue;
+        add(info.name, m);
+        const other = modelAlias(info.name);
+        if (other !== undefined) add(other, m);
+        if (!names.has(info.name)) {
+          names.add(info.name);
+          list.push(info);
         }
       }
     }
@@ -116,8 +122,9 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
 
   async function doRefresh(): Promise<void> {
     lastRefreshAt = Date.now();
-    const signal = AbortSignal.any([closed.signal, AbortSignal.timeout(refreshTimeoutMs)]);
-    const results = await Promise.allSettled(slots.map((s) => s.adapter.listModels(signal)));
+    const limit = deadline(closed.signal, refreshTimeoutMs);
+    const results = await Promise.allSettled(slots.map((s) => s.member.adapter.listModels(limit.signal)));
+    limit.clear();
     results.forEach((r, i) => {
       const slot = slots[i];
       if (slot === undefined) return;
@@ -138,34 +145,43 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
     return inflight;
   }
 
-  /** Fewest in-flight requests from this gateway among reachable candidates. */
-  function pick(candidates: Candidates): Promise<UpstreamAdapter> {
-    let best: Slot | undefined;
-    let bestLoad = Infinity;
-    for (const s of candidates) {
-      if (!s.reachable && best !== undefined) continue;
-      const load = s.adapter.inFlight?.() ?? s.adapter.poolStats().running;
-      if (best === undefined || (s.reachable && !best.reachable) || load < bestLoad) {
-        best = s;
-        bestLoad = load;
-      }
-    }
-    return (best ?? candidates[0]).resolved;
-  }
+  const host: RouteHost = {
+    pick: choose,
+    noneLeft(model, candidates) {
+      const why = candidates.map((m) => `${m.id}: circuit ${m.state} (${m.breaker.reason ?? 'probing'})`);
+      const retryAfter = Math.min(...candidates.map((m) => m.breaker.retryAfterS()));
+      return new GatewayError(
+        'SUTAZAI_ERR_UPSTREAM_UNAVAILABLE',
+        `no healthy upstream serves model '${model}': ${why.join('; ')}`,
+        { retryAfter: Number.isFinite(retryAfter) ? retryAfter : 1 },
+      );
+    },
+    stale() {
+      if (Date.now() - lastRefreshAt >= minGapMs) void refresh();
+    },
+    retries: opts.retries ?? 2,
+  };
 
-  async function resolveSlow(model: string): Promise<UpstreamAdapter> {
+  async function resolveSlow(model: string): Promise<Route> {
     if (!refreshed || Date.now() - lastRefreshAt >= minGapMs) await refresh();
     else if (inflight !== undefined) await inflight;
     const found = byName.get(model);
-    if (found !== undefined) return pick(found);
+    if (found !== undefined) return route(model, found);
     if (slots.some((s) => s.reachable)) throw errors.modelNotFound(model);
     if (slots.every((s) => isUnavailable(s.lastError))) {
-      throw errors.upstreamUnavailable(slots.map((s) => s.adapter.id).join(','));
+      throw errors.upstreamUnavailable(slots.map((s) => s.member.id).join(','));
     }
     // No upstream could be listed, but not all refused connections (slow, busy, failing): let an
-    // adapter try the call so the caller gets the precise answer (504, 503 busy, 404...) rather
+    // upstream try the call so the caller gets the precise answer (504, 503 busy, 404...) rather
     // than a guess from a failed listing.
-    return pick(everySlot);
+    return route(model, members);
+  }
+
+  /** The route over `candidates`, its first upstream picked now; 503 when every circuit is open. */
+  function route(model: string, candidates: readonly Member[]): Route {
+    const first = choose(model, candidates, NONE);
+    if (first === undefined) throw host.noneLeft(model, candidates);
+    return new Route(host, model, candidates, first);
   }
 
   void refresh();
@@ -175,14 +191,21 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
   return {
     resolve(model) {
       const found = byName.get(model);
-      return found !== undefined ? pick(found) : resolveSlow(model);
+      if (found === undefined) return resolveSlow(model);
+      return new Promise<Route>((resolve) => resolve(route(model, found)));
     },
     async list() {
       if (!refreshed) await refresh();
       return merged;
     },
+    capacity(model) {
+      let sum = 0;
+      for (const m of byName.get(model) ?? []) if (m.breaker.closed) sum += m.slots;
+      return sum;
+    },
     snapshot: () => merged,
     refresh,
+    members,
     close() {
       clearInterval(timer);
       closed.abort();

@@ -10,6 +10,11 @@ const status = (s: UpstreamStatus['status']): UpstreamStatus => ({
   status: s,
   latencyMs: 0,
   checkedAt: new Date().toISOString(),
+  slots: 4,
+  weight: 1,
+  outstanding: 0,
+  breaker: { state: s === 'unhealthy' ? 'open' : 'closed', failures: 0, opened: 0 },
+  retries: 0,
 });
 
 describe('no-model-server hint', () => {

@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: {} });
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(10010);
-    expect(c.timeoutMs).toBe(30000);
+    expect(c.timeoutMs).toBe(0);
     expect(c.bodyLimit).toBe(1048576);
     expect(c.upstreams).toHaveLength(1);
     expect(c.upstreams[0]).toMatchObject({ kind: 'ollama', url: 'http://127.0.0.1:11434' });

@@ -24,7 +24,7 @@ export function upstreamConfig(
     kind,
     url,
     connections: 8,
-    timeouts: { connectMs: 2000, totalMs: 10_000, idleMs: 10_000, ...timeouts },
+    timeouts: { connectMs: 2000, ttftMs: 10_000, idleMs: 10_000, totalMs: 10_000, ...timeouts },
   };
 }
 

@@ -40,6 +40,24 @@ function agentView(u: UpstreamStatus) {
     status: u.status,
     latency_ms: u.latencyMs,
     capabilities: ['chat', 'generate', 'embed'],
+    ...(u.version ? { version: u.version } : {}),
+    ...(u.error ? { error: u.error } : {}),
+    checked_at: u.checkedAt,
+    // [routing] capacity, load, loaded models and circuit state
+    slots: u.slots,
+    weight: u.weight,
+    load: u.outstanding,
+    ...(u.models ? { models: u.models } : {}),
+    loaded_models:
+      u.loaded?.map((l) => ({ name: l.name, ...(l.expiresAt ? { expires_at: l.expiresAt } : {}) })) ?? null,
+    breaker: {
+      state: u.breaker.state,
+      failures: u.breaker.failures,
+      opened: u.breaker.opened,
+      ...(u.breaker.retryAt ? { retry_at: u.breaker.retryAt } : {}),
+      ...(u.breaker.reason ? { reason: u.breaker.reason } : {}),
+    },
+    retries: u.retries,
   };
 }
 

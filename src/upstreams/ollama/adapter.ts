@@ -9,13 +9,23 @@ import { NdjsonParser } from '../ndjson.js';
 import type { Json } from '../json.js';
 import { healthCheck } from '../health.js';
 import { displayUrl, type UpstreamConfig } from '../../config/upstreams.js';
-import type { UpstreamAdapter } from '../types.js';
-import { chatBody, deltaOf, doneOf, embedBody, generateBody, toolCallsOf } from './wire.js';
+import type { LoadedModel, UpstreamAdapter } from '../types.js';
+import {
+  chatBody,
+  deltaOf,
+  doneOf,
+  embedBody,
+  generateBody,
+  preloadBody,
+  psModels,
+  toolCallsOf,
+} from './wire.js';
 import type { OllamaReadState } from './wire.js';
 import { forcedCall, forcedTool, type ForcedTool } from './forced-tool.js';
 
 /**
- * Adapter for Ollama's native API: /api/chat, /api/generate, /api/embed, /api/tags, /api/version.
+ * Adapter for Ollama's native API: /api/chat, /api/generate, /api/embed, /api/tags, /api/version,
+ * /api/ps (loaded models) and model preloading.
  * Streams are NDJSON, parsed line by line as they arrive; a `{"error":…}` line ends the stream
  * with SUTAZAI_ERR_UPSTREAM_ERROR.
  */
@@ -98,6 +108,7 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   return {
     id,
     kind: 'ollama',
+    config: cfg,
     baseUrl: displayUrl(cfg.url),
     chat: (req: ChatRequest, signal) => {
       const forced = forcedTool(req);
@@ -142,6 +153,15 @@ export function createOllamaAdapter(cfg: UpstreamConfig): UpstreamAdapter {
         const obj = asObject(await http.json('GET', '/api/version', undefined, signal), id);
         return typeof obj.version === 'string' ? obj.version : undefined;
       }),
+
+    async loadedModels(signal): Promise<LoadedModel[]> {
+      return psModels(asObject(await http.json('GET', '/api/ps', undefined, signal), id), id);
+    },
+
+    async preload(model, signal): Promise<void> {
+      // An empty prompt only loads the model; keep_alive -1 keeps it resident (docs/protocols.md).
+      await http.json('POST', '/api/generate', preloadBody(model), signal, model);
+    },
 
     inFlight: () => http.inFlight(),
     poolStats: () => http.poolStats(),

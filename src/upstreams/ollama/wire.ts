@@ -13,6 +13,7 @@ import type {
 import { errors } from '../../errors/catalogue.js';
 import type { ForcedTool } from './forced-tool.js';
 import { num, str } from '../json.js';
+import type { LoadedModel } from '../types.js';
 import type { Json } from '../json.js';
 import { toolArguments, toolCallId, wireTools } from '../tool-calls.js';
 
@@ -186,4 +187,25 @@ export function doneOf(obj: Json, st: OllamaReadState): Chunk {
   if (typeof obj.prompt_eval_duration === 'number') timings.promptEvalDurationNs = obj.prompt_eval_duration;
   if (typeof obj.eval_duration === 'number') timings.evalDurationNs = obj.eval_duration;
   return { type: 'done', finishReason, usage, timings };
+}
+
+/** `/api/ps` → the models in memory (`{models:[{name, model, expires_at, size_vram, ...}]}`). */
+export function psModels(obj: Json, upstream: string): LoadedModel[] {
+  if (!Array.isArray(obj.models)) throw errors.upstreamBadResponse(upstream, 'ps response has no models');
+  const out: LoadedModel[] = [];
+  for (const item of obj.models as unknown[]) {
+    const m = (item ?? {}) as Json;
+    const name = str(m.name) || str(m.model);
+    if (name === '') continue;
+    const entry: LoadedModel = { name };
+    if (typeof m.expires_at === 'string') entry.expiresAt = m.expires_at;
+    if (typeof m.size_vram === 'number') entry.sizeVram = m.size_vram;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Loads a model without generating and keeps it resident (`keep_alive: -1`). */
+export function preloadBody(model: string): string {
+  return JSON.stringify({ model, keep_alive: -1, stream: false });
 }

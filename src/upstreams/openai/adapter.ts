@@ -149,6 +149,7 @@ export function createOpenAIAdapter(cfg: UpstreamConfig): UpstreamAdapter {
   return {
     id,
     kind: 'openai',
+    config: cfg,
     baseUrl: displayUrl(cfg.url),
     chat: (req: ChatRequest, signal) =>
       run('/chat/completions', chatBody(req), req.model, req.stream, signal),
