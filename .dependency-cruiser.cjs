@@ -10,7 +10,7 @@ const LAYERS = [
   ['config'], // reads settings; may describe their problems with errors/
   ['pipeline'],
   ['upstreams', 'cache', 'store'],
-  ['queue'],
+  ['queue', 'admission'], // admission: the per-model wait queue stage (pipeline, config, errors)
   ['metrics'],
   ['gateway'], // the composition root: builds every service, orders the stages
   ['http'], // the HTTP edge: buildApp(), one plugin per route group

@@ -1,3 +1,5 @@
+import type { Admission } from '../admission/controller.js';
+import { admissionStage } from '../admission/stage.js';
 import type { ResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import type { MetricsService } from '../metrics/service.js';
@@ -10,6 +12,8 @@ export interface StageDeps {
   cache: ResponseCache;
   /** Absent when SUTAZAI_METRICS=false. */
   metrics: MetricsService | undefined;
+  /** The per-model wait queue (src/admission/). */
+  admission: Admission;
 }
 
 /** Builds one stage from the composed services, or returns undefined when its feature is off. */
@@ -21,6 +25,9 @@ const metricsOuter: StageFactory = ({ metrics }) => metrics?.stages.outer;
 const inputLimits: StageFactory = ({ config }) => inputLimitsStage(config);
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
+/** Waits for a slot of the model or turns the request away (503); after the cache, so hits never queue. */
+const admissionGate: StageFactory = ({ admission, config }) =>
+  admissionStage({ admission, keepAliveMs: config.streamKeepAliveMs });
 /** Innermost: sees only the calls that really go to an upstream. */
 const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
 
@@ -29,7 +36,13 @@ const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
  * a stage (auth, limits, admission...) is its own file in its feature's folder, its service in
  * StageDeps, and one entry here. docs/architecture.md shows the path through them.
  */
-export const STAGES: readonly StageFactory[] = [metricsOuter, inputLimits, responseCache, metricsInner];
+export const STAGES: readonly StageFactory[] = [
+  metricsOuter,
+  inputLimits,
+  responseCache,
+  admissionGate,
+  metricsInner,
+];
 
 export function buildStages(deps: StageDeps, factories: readonly StageFactory[] = STAGES): Stage[] {
   const stages: Stage[] = [];

@@ -53,13 +53,19 @@ export interface GenerationOptions {
 /** "json" = JSON mode; an object = JSON Schema for structured output. */
 export type OutputFormat = 'json' | Record<string, unknown>;
 
-export type Priority = 'interactive' | 'background';
+/**
+ * Admission lane (src/admission/): interactive requests start before batch items (v1 batch), and
+ * those before background tasks.
+ */
+export type Priority = 'interactive' | 'batch' | 'background';
 
 /** Who asked, for limits/accounting/logging. Filled by the HTTP layer. */
 export interface Caller {
   requestId: string;
   /** API key id once auth exists; undefined = anonymous. */
   keyId?: string;
+  /** Client address (HTTP requests); with keyId, who admission takes turns between. */
+  client?: string;
   surface: 'v1' | 'openai' | 'ollama' | 'task';
 }
 
