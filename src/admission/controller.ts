@@ -138,15 +138,17 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     const lane = LANES[li] ?? 'interactive';
     deps.observer?.rejected?.(g.model, lane, reason);
     const ahead = g.waitersUpTo(li);
-    // When the queue ahead will have drained: by then this request would start at once.
+    // By the time the queue ahead has drained this request would start at once. Clients turned
+    // away together are told different times between half of that and all of it, so they do not
+    // come back together (a burst that would queue in the gateway, then leave the queue empty).
     const drainMs = (ahead * serviceMs(g.model)) / Math.max(1, li === 0 ? slots : othersLimit(slots));
-    const retryAfter = Math.min(3600, Math.max(1, Math.ceil(drainMs / 1000)));
+    const retryAfter = Math.min(3600, Math.max(1, Math.ceil((drainMs / 1000) * (0.5 + Math.random() / 2))));
     const bound = settings.timeoutMs[lane];
     const why =
       reason === 'queue_full'
         ? `${g.waiting} requests are already waiting`
         : reason === 'timeout'
-          ? `the request waited ${(bound / 1000).toFixed(1)} s without a free slot`
+          ? `the request waited over ${(bound / 1000).toFixed(1)} s without a free slot`
           : `${ahead} requests are ahead and the expected wait exceeds ${(bound / 1000).toFixed(1)} s`;
     return new GatewayError(
       'SUTAZAI_ERR_OVERLOADED',
@@ -260,13 +262,18 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           dispatch(gate);
         },
       };
-      w.timer = setTimeout(() => {
-        if (!gate.lanes[li].remove(caller, w)) return;
-        gate.waiting--;
-        settle(w);
-        reject(overloaded(gate, li, slotsOf(model), 'timeout'));
-        dispatch(gate);
-      }, bound);
+      // The bound is on the expected wait; one more service time of slack covers an estimate a
+      // little short (a slower answer ahead) before the request is given up on.
+      w.timer = setTimeout(
+        () => {
+          if (!gate.lanes[li].remove(caller, w)) return;
+          gate.waiting--;
+          settle(w);
+          reject(overloaded(gate, li, slotsOf(model), 'timeout'));
+          dispatch(gate);
+        },
+        bound + serviceMs(model),
+      );
       signal.addEventListener('abort', w.onAbort, { once: true });
       gate.lanes[li].push(caller, w);
       gate.waiting++;

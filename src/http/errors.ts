@@ -53,7 +53,9 @@ export function surfaceErrorHandler(
 ): (error: unknown, req: FastifyRequest, reply: FastifyReply) => void {
   return (error, req, reply) => {
     const err = toGatewayError(error);
-    if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
+    // Shedding load is the gateway working as designed: no stack trace per rejected request.
+    if (err.status >= 500 && err.code !== 'SUTAZAI_ERR_OVERLOADED')
+      req.log.error({ err: error, code: err.code }, 'request failed');
     else req.log.info({ code: err.code, error: err.message }, 'request rejected');
     void reply
       .code(err.status)

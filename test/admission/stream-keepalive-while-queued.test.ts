@@ -125,11 +125,12 @@ describe('a stream that waits for a slot stays alive', () => {
 
   it('a queued stream that hits the bound ends with the surface error frame, not a hang', async () => {
     const tight = await admissionStack(
-      { parallel: 1, maxQueue: 0, tps: 10, defaultTokens: 20 },
+      { parallel: 1, maxQueue: 0, tps: 10, defaultTokens: 40 },
       { admissionSlots: 1, queueTimeoutMs: 1500, streamKeepAliveMs: 150 },
     );
     try {
-      // The prior service time (1 s) lets the stream queue; the ~2 s answer ahead outlasts 1.5 s.
+      // The prior service time (1 s) lets the stream queue; the ~4 s answer ahead outlasts the
+      // bound plus one (prior) service time, 2.5 s.
       const busy = post(`${tight.gw.url}/api/chat`, chatBody());
       await waitFor(() => tight.gw.services.admission.stats()[0]?.active === 1, 2000, 'slot taken');
       const short = await timedStream(`${tight.gw.url}/v1/chat/completions`, {
