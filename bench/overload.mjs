@@ -92,6 +92,7 @@ async function run(target, clients, dataDir) {
     ),
   );
   const connected = pool.stats.connected;
+  const idleRss = side.pid ? rssMiB(side.pid) : Number.NaN;
   let seq = 0;
   let stop = false;
   let windowStart = Infinity;
@@ -138,7 +139,8 @@ async function run(target, clients, dataDir) {
       const t1 = now();
       if (res.statusCode === 200) {
         const tokens = JSON.parse(text).eval_count ?? 0;
-        answers.push([t1, t1 - t0, tokens]);
+        const queued = /queue;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''));
+        answers.push([t1, t1 - t0, tokens, queued ? Number(queued[1]) : 0]);
         if (t1 >= windowStart && t1 < windowEnd) answeredClients.add(id);
         attemptsPerAnswer.push(attempts);
         attempts = 0;
@@ -171,6 +173,7 @@ async function run(target, clients, dataDir) {
   const lat = ans.map(([, ms]) => ms).sort((a, b) => a - b);
   const rejLat = rej.map(([, ms]) => ms).sort((a, b) => a - b);
   const tooLong = ans.filter(([, ms]) => ms > BOUND_MS + SERVICE_MS).length;
+  const queueWaits = ans.map(([, , , q]) => q).sort((a, b) => a - b);
   const attempts = attemptsPerAnswer.slice().sort((a, b) => a - b);
   return {
     target,
@@ -181,6 +184,10 @@ async function run(target, clients, dataDir) {
     tokensPerS: ans.reduce((s, [, , t]) => s + t, 0) / DURATION_S,
     latencyMs: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.at(-1) ?? null },
     answeredLongerThanBoundPlusService: tooLong,
+    /** The gateway's own figure (Server-Timing `queue`): time answered requests waited for a slot. */
+    queueWaitMs:
+      target === 'gateway' ? { p50: quantile(queueWaits, 0.5), max: queueWaits.at(-1) ?? null } : null,
+    queuedLongerThanBound: target === 'gateway' ? queueWaits.filter((q) => q > BOUND_MS).length : null,
     rejections: rej.length,
     rejectionMs: { p50: quantile(rejLat, 0.5), p99: quantile(rejLat, 0.99), max: rejLat.at(-1) ?? null },
     retryAfterS: {
@@ -198,6 +205,7 @@ async function run(target, clients, dataDir) {
     errors: errors.length,
     errorKinds: [...new Set(errors)].slice(0, 5),
     gatewayPeakRssMiB: side.pid ? Math.round(peakRss * 10) / 10 : null,
+    gatewayIdleRssMiB: side.pid ? Math.round(idleRss * 10) / 10 : null,
   };
 }
 
@@ -216,7 +224,11 @@ try {
           `${r.tokensPerS.toFixed(1)} tokens/s, latency p50 ${f(r.latencyMs.p50)} ms p99 ${f(r.latencyMs.p99)} ms, ` +
           `>bound+service ${r.answeredLongerThanBoundPlusService}, rejections ${r.rejections} ` +
           `(p99 ${f(r.rejectionMs.p99)} ms), clients answered ${r.clientsAnsweredInWindow}/${clients}, ` +
-          `errors ${r.errors}${r.gatewayPeakRssMiB !== null ? `, gateway RSS peak ${r.gatewayPeakRssMiB} MiB` : ''}`,
+          `errors ${r.errors}` +
+          (r.queueWaitMs
+            ? `, queue wait max ${f(r.queueWaitMs.max)} ms (>bound ${r.queuedLongerThanBound}), ` +
+              `gateway RSS ${r.gatewayIdleRssMiB} MiB idle, ${r.gatewayPeakRssMiB} MiB peak`
+            : ''),
       );
     }
     const [d, g] = results.slice(-2);

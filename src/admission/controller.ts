@@ -113,8 +113,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const { settings } = deps;
   const now = deps.now ?? (() => performance.now());
   const gates = new Map<string, Gate>();
-  /** Per model: [estimated service ms, samples]. */
-  const estimates = new Map<string, [number, number]>();
+  /** Per model: [mean service ms, samples, mean absolute deviation ms]. */
+  const estimates = new Map<string, [number, number, number]>();
 
   const slotsOf = (model: string): number => {
     const cap = deps.capacity(model);
@@ -125,13 +125,21 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const othersLimit = (slots: number): number =>
     slots <= 1 ? slots : slots - Math.min(slots - 1, Math.ceil(slots * settings.interactiveReserve));
   const serviceMs = (model: string): number => estimates.get(model)?.[0] ?? settings.priorServiceMs;
+  /** A service time on the slow side (mean + mean deviation), for the admission decision. */
+  const slowServiceMs = (model: string): number => {
+    const e = estimates.get(model);
+    return e === undefined ? settings.priorServiceMs : e[0] + e[2];
+  };
   const canStart = (g: Gate, li: number, slots: number): boolean =>
     g.active < slots && (li === 0 || g.others < othersLimit(slots));
 
-  /** Expected wait of a request that has `ahead` requests before it: they all start, then it does. */
+  /**
+   * Expected wait of a request that has `ahead` requests before it: they all start, then it does.
+   * Taken with service times on the slow side, so that an admitted request rarely waits longer.
+   */
   function waitFor(model: string, li: number, slots: number, ahead: number): number {
     const usable = li === 0 ? slots : othersLimit(slots);
-    return ((ahead + 1) * serviceMs(model)) / Math.max(1, usable);
+    return ((ahead + 1) * slowServiceMs(model)) / Math.max(1, usable);
   }
 
   function overloaded(g: Gate, li: number, slots: number, reason: RejectReason): GatewayError {
@@ -180,12 +188,14 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     const e = estimates.get(model);
     if (e === undefined) {
       if (estimates.size >= MAX_ESTIMATES) estimates.delete(estimates.keys().next().value ?? '');
-      estimates.set(model, [ms, 1]);
+      estimates.set(model, [ms, 1, 0]);
       return;
     }
     e[1]++;
     // A plain mean for the first samples, then a moving average that follows changes.
-    e[0] += (ms - e[0]) * Math.max(EWMA_ALPHA, 1 / e[1]);
+    const w = Math.max(EWMA_ALPHA, 1 / e[1]);
+    e[2] += (Math.abs(ms - e[0]) - e[2]) * w;
+    e[0] += (ms - e[0]) * w;
   }
 
   function dispatch(g: Gate): void {
