@@ -3,8 +3,8 @@
 // --ttft-ms 50, about 7.3 answers/s), straight to it and through the gateway (cache off,
 // admission on with the simulator's 4 slots), at 300 and 1000 clients, in one run.
 //
-// Every client honours Retry-After on a 503 (1 s when a 503 carries none) and then asks again,
-// as a well-behaved client does. Each request is timed here with hrtime; every connection is
+// Every client honours Retry-After on a 503 (retry-after-ms when present, as the OpenAI clients
+// do; 1 s when a 503 carries neither) and then asks again, as a well-behaved client does. Each request is timed here with hrtime; every connection is
 // opened before the measured window. Reported per run: goodput (answers/s and completion tokens/s
 // in the window), answered requests that took longer than the queue bound plus one service time,
 // rejection latency, how many clients got at least one answer, the gateway's peak RSS.
@@ -145,7 +145,9 @@ async function run(target, clients, dataDir) {
         attemptsPerAnswer.push(attempts);
         attempts = 0;
       } else if (res.statusCode === 503 || res.statusCode === 429) {
-        const ra = Number(res.headers['retry-after']);
+        // As the OpenAI clients do: retry-after-ms when present, else Retry-After (seconds).
+        const raMs = Number(res.headers['retry-after-ms']);
+        const ra = Number.isFinite(raMs) && raMs > 0 ? raMs / 1000 : Number(res.headers['retry-after']);
         rejections.push([t1, t1 - t0, ra]);
         await sleep((Number.isFinite(ra) && ra > 0 ? ra : 1) * 1000);
       } else {

@@ -168,7 +168,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // away together are told different times between half of that and all of it, so they do not
     // come back together (a burst that would queue in the gateway, then leave the queue empty).
     const drainMs = (ahead * serviceMs(g.model)) / Math.max(1, li === 0 ? slots : othersLimit(slots));
-    const retryAfter = Math.min(3600, Math.max(1, Math.ceil((drainMs / 1000) * (0.5 + Math.random() / 2))));
+    const retryAfter = Math.min(3600, Math.max(1, (drainMs / 1000) * (0.5 + Math.random() / 2)));
     const bound = settings.timeoutMs[lane];
     const why =
       reason === 'queue_full'
@@ -180,7 +180,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
             : `${ahead} requests are ahead and the expected wait exceeds ${(bound / 1000).toFixed(1)} s`;
     return new GatewayError(
       'SUTAZAI_ERR_OVERLOADED',
-      `model '${g.model}' is at capacity (${slots} concurrent generations): ${why}; retry in ${retryAfter} s`,
+      `model '${g.model}' is at capacity (${slots} concurrent generations): ${why}; retry in ${Math.ceil(retryAfter)} s`,
       { retryAfter },
     );
   }

@@ -36,11 +36,18 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError('SUTAZAI_ERR_INTERNAL', 'internal server error', { cause: err });
 }
 
-/** Headers every error response carries (Retry-After on 429/503). */
+/**
+ * Headers every error response carries (Retry-After on 429/503). Retry-After holds whole seconds
+ * (RFC 9110 delay-seconds), so a fractional wait also goes out as `retry-after-ms`, which the
+ * OpenAI clients prefer (docs/protocols.md D.2): clients told 4.2 s and 4.9 s then do not all
+ * come back in the same instant.
+ */
 export function errorHeaders(err: GatewayError): Record<string, string> {
-  return err.retryAfter !== undefined
-    ? { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) }
-    : {};
+  const s = err.retryAfter;
+  if (s === undefined) return {};
+  const headers: Record<string, string> = { 'retry-after': String(Math.max(1, Math.ceil(s))) };
+  if (!Number.isInteger(s)) headers['retry-after-ms'] = String(Math.max(1, Math.round(s * 1000)));
+  return headers;
 }
 
 /**

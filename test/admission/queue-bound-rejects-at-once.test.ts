@@ -30,13 +30,21 @@ describe('admission: the queue bound', () => {
     // The simulator never queued or refused: the gateway held the queue (its max-queue is 0).
     expect(stack.sim.stats().rejected503).toBe(0);
     for (const r of rejected) {
-      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      const ra = Number(r.headers['retry-after']);
+      expect(ra).toBeGreaterThanOrEqual(1);
+      // The exact (jittered) figure in ms, which the OpenAI clients prefer, when it is not 1 s.
+      if (r.headers['retry-after-ms'] !== undefined) {
+        const raMs = Number(r.headers['retry-after-ms']);
+        expect(raMs).toBeGreaterThan(1000);
+        expect(Math.ceil(raMs / 1000)).toBe(ra);
+      }
       const body = JSON.parse(r.text) as { error: unknown };
       expect(typeof body.error).toBe('string'); // Ollama's envelope on /api/*
       expect(body.error).toMatch(/model 'tinyllama' is at capacity/);
-      // Rejected before any wait: far below the 200 ms one answer takes.
-      expect(r.ms).toBeLessThan(150);
+      // Turned away on arrival, not after waiting out the 1 s bound (latency figures: bench/overload).
+      expect(r.ms).toBeLessThan(500);
     }
+    expect(rejected.some((r) => r.headers['retry-after-ms'] !== undefined)).toBe(true);
     // Everything answered waited at most the bound plus one service time.
     for (const a of ok) expect(a.ms).toBeLessThan(1000 + 200 + 300);
     await expectNoTickets(stack);
