@@ -44,7 +44,6 @@ describe('admission: the queue bound', () => {
       // Turned away on arrival, not after waiting out the 1 s bound (latency figures: bench/overload).
       expect(r.ms).toBeLessThan(500);
     }
-    expect(rejected.some((r) => r.headers['retry-after-ms'] !== undefined)).toBe(true);
     // Everything answered waited at most the bound plus one service time.
     for (const a of ok) expect(a.ms).toBeLessThan(1000 + 200 + 300);
     await expectNoTickets(stack);
