@@ -10,7 +10,7 @@ const LAYERS = [
   ['config'], // reads settings; may describe their problems with errors/
   ['pipeline'],
   ['upstreams', 'cache', 'store'],
-  ['queue', 'auth', 'limits', 'usage'], // auth: keys; limits: per-key rates; usage: the usage log
+  ['queue', 'auth', 'limits', 'usage', 'admission'], // auth: keys; limits: per-key rates; usage: the usage log; admission: the per-model wait queue stage
   ['metrics'],
   ['gateway'], // the composition root: builds every service, orders the stages
   ['http'], // the HTTP edge: buildApp(), one plugin per route group

@@ -342,6 +342,49 @@ export const FIELDS = {
     schema: bool.default(true),
     doc: 'Metrics, alerts and the dashboard (/metrics, /api/v1/metrics, /api/v1/alerts, /dashboard); off = no per-request instrumentation.',
   },
+  // [admission] the gateway's wait queue per model: bounds, lanes, keep-alives (issue 20, src/admission/)
+  admissionSlots: {
+    env: 'SUTAZAI_ADMISSION_SLOTS',
+    flag: 'admission-slots',
+    schema: int(0, 100000).default(0),
+    doc: 'Concurrent generations per model when the upstream config gives no slot count; beyond them requests wait in the gateway queue (0 = no admission control for such models).',
+  },
+  queueTimeoutMs: {
+    env: 'SUTAZAI_QUEUE_TIMEOUT_MS',
+    flag: 'queue-timeout-ms',
+    schema: int(0, 3_600_000).default(10000),
+    doc: 'Longest expected wait for a slot (ms) of an interactive request; one that cannot start within it is answered 503 at once, with Retry-After from the measured service rate and the queue ahead.',
+  },
+  queueBatchTimeoutMs: {
+    env: 'SUTAZAI_QUEUE_BATCH_TIMEOUT_MS',
+    flag: 'queue-batch-timeout-ms',
+    schema: int(0, 3_600_000).default(60000),
+    doc: 'The same bound (ms) for v1 batch items and background tasks, which wait behind interactive requests.',
+  },
+  queueMax: {
+    env: 'SUTAZAI_QUEUE_MAX',
+    flag: 'queue-max',
+    schema: int(0, 1_000_000).default(1000),
+    doc: 'Most requests waiting for one model, all lanes together; beyond it, 503 at once.',
+  },
+  queueInteractiveReserve: {
+    env: 'SUTAZAI_QUEUE_INTERACTIVE_RESERVE',
+    flag: 'queue-interactive-reserve',
+    schema: num(0, 1).default(0.25),
+    doc: "Share of a model's slots that batch items and background tasks never take, so interactive requests start at once (rounded up; a model with one slot reserves none).",
+  },
+  admissionProcesses: {
+    env: 'SUTAZAI_ADMISSION_PROCESSES',
+    flag: 'admission-processes',
+    schema: int(1, 1024).default(1),
+    doc: "Gateway processes sharing the same upstreams: each schedules 1/N of every model's slots (rounded down, at least 1). See docs/admission.md.",
+  },
+  streamKeepAliveMs: {
+    env: 'SUTAZAI_STREAM_KEEPALIVE_MS',
+    flag: 'stream-keepalive-ms',
+    schema: int(0, 600_000).default(5000),
+    doc: 'A stream that waits for a slot or its first token gets its headers early and, on SSE surfaces, a `: keep-alive` comment this often (ms; 0 = no comments). NDJSON streams get no extra bytes.',
+  },
   alertIntervalMs: {
     env: 'SUTAZAI_ALERT_INTERVAL_MS',
     flag: 'alert-interval-ms',

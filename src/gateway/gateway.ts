@@ -1,4 +1,7 @@
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { Admission } from '../admission/controller.js';
+import { createAdmissionFromConfig } from '../admission/feature.js';
+import { registerAdmissionMetrics } from '../admission/metrics.js';
 import { createResponseCache, type ResponseCache } from '../cache/service.js';
 import type { Config } from '../config/config.js';
 import { createMetricsService, type MetricsService } from '../metrics/service.js';
@@ -58,6 +61,8 @@ export interface Gateway {
   usageRepo: UsageRepository;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
+  /** The per-model wait queue (its stage follows the cache). */
+  admission: Admission;
   /** Release everything, in reverse order of creation. */
   close(): Promise<void>;
 }
@@ -213,7 +218,11 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     features.metrics = true;
   }
 
-  const stages = buildStages({ config, cache: responseCache, metrics, limiter, usage });
+  // [admission] the gateway's wait queue per model (docs/admission.md)
+  const observer = metrics ? registerAdmissionMetrics(metrics.registry, () => admission.stats()) : undefined;
+  const admission = createAdmissionFromConfig(config, catalog, observer);
+
+  const stages = buildStages({ config, cache: responseCache, metrics, limiter, usage, admission });
   const pipeline = createPipeline({ router: catalog, stages });
   const closeAll = async () => {
     for (const c of [...closers].reverse()) {
@@ -247,6 +256,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     ...(usage ? { usage } : {}),
     usageRepo: tasks.store.usage,
     ...(metrics ? { metrics } : {}),
+    admission,
     features: () => features,
     async dependencies() {
       // Checks run side by side: /health waits for the slowest one, not for their sum.

@@ -1,5 +1,7 @@
 import { decideAuth } from '../auth/mode.js';
 import { keyModelsStage } from '../auth/stage.js';
+import type { Admission } from '../admission/controller.js';
+import { admissionStage } from '../admission/stage.js';
 import type { ResponseCache } from '../cache/service.js';
 import { limitsStage } from '../limits/stage.js';
 import type { Limiter } from '../limits/types.js';
@@ -20,6 +22,8 @@ export interface StageDeps {
   limiter?: Limiter | undefined;
   /** The usage log; absent when SUTAZAI_USAGE_LOG is off. */
   usage?: UsageRecorder | undefined;
+  /** The per-model wait queue (src/admission/). */
+  admission: Admission;
 }
 
 /** Builds one stage from the composed services, or returns undefined when its feature is off. */
@@ -41,6 +45,9 @@ const keyLimits: StageFactory = ({ limiter, config }) =>
   limiter ? limitsStage({ limiter, defaultMaxTokens: config.defaultNumPredict }) : undefined;
 /** Answers from the cache or merges identical requests in flight; off-mode is handled inside. */
 const responseCache: StageFactory = ({ cache }) => cache.stage;
+/** Waits for a slot of the model or turns the request away (503); after the cache, so hits never queue. */
+const admissionGate: StageFactory = ({ admission, config }) =>
+  admissionStage({ admission, keepAliveMs: config.streamKeepAliveMs });
 /** Innermost: sees only the calls that really go to an upstream. */
 const metricsInner: StageFactory = ({ metrics }) => metrics?.stages.inner;
 
@@ -56,6 +63,7 @@ export const STAGES: readonly StageFactory[] = [
   keyModels,
   keyLimits,
   responseCache,
+  admissionGate,
   metricsInner,
 ];
 

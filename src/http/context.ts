@@ -4,6 +4,7 @@ import type { RequestContext, RequestTally } from '../pipeline/pipeline.js';
 import { ClientSignal, type CancelSignal } from '../pipeline/cancel.js';
 import type { Caller } from '../pipeline/types.js';
 import { watchCutOff, type CutOffWatcher } from './inflight.js';
+import { holdStreamOpen } from './stream/held.js';
 
 /** The abort reason: an AbortError, which the metrics count as "aborted" rather than as a failure. */
 const clientDisconnected = () => new DOMException('client disconnected', 'AbortError');
@@ -23,21 +24,34 @@ class HttpRequestContext implements RequestContext, CutOffWatcher {
   readonly cacheControl: string | undefined;
   private ac: ClientSignal | undefined = undefined;
 
-  constructor(
-    req: FastifyRequest,
-    private readonly res: ServerResponse,
-    surface: Caller['surface'],
-  ) {
+  private readonly res: ServerResponse;
+
+  constructor(req: FastifyRequest, reply: FastifyReply, surface: Caller['surface']) {
+    this.res = reply.raw;
     const p = req.sutazaiPrincipal;
+    const client = req.ip;
     this.caller =
       p === null
-        ? { requestId: req.id, surface }
+        ? { requestId: req.id, surface, client }
         : p.key === undefined
-          ? { requestId: req.id, surface, keyId: p.keyId }
-          : { requestId: req.id, surface, keyId: p.keyId, key: p.key };
+          ? { requestId: req.id, surface, client, keyId: p.keyId }
+          : { requestId: req.id, surface, client, keyId: p.keyId, key: p.key };
     this.tally = req.sutazaiTally ?? undefined;
     this.cacheControl = req.headers['cache-control'];
+    // Own properties, not methods: the cache stage passes `{ ...ctx, signal }` to a merged call.
+    this.holdOpen = (keepAliveMs) => holdStreamOpen(reply, surface, keepAliveMs);
+    this.serverTiming = (queueMs, upstreamMs) => {
+      if (reply.sent) return;
+      const gatewayMs = Math.max(0, reply.elapsedTime - queueMs - upstreamMs);
+      void reply.header(
+        'server-timing',
+        `queue;dur=${queueMs.toFixed(1)}, upstream;dur=${upstreamMs.toFixed(1)}, gateway;dur=${gatewayMs.toFixed(1)}`,
+      );
+    };
   }
+
+  readonly holdOpen: (keepAliveMs: number) => void;
+  readonly serverTiming: (queueMs: number, upstreamMs: number) => void;
 
   responseCutOff(): void {
     this.ac?.abort(clientDisconnected());
@@ -58,5 +72,5 @@ export function requestContext(
   reply: FastifyReply,
   surface: Caller['surface'],
 ): RequestContext {
-  return new HttpRequestContext(req, reply.raw, surface);
+  return new HttpRequestContext(req, reply, surface);
 }

@@ -44,10 +44,18 @@ export function toGatewayError(err: unknown, req?: FastifyRequest): GatewayError
   return new GatewayError('SUTAZAI_ERR_INTERNAL', 'internal server error', { cause: err });
 }
 
-/** Headers every error response carries (Retry-After on 429/503). */
+/**
+ * Headers every error response carries (Retry-After on 429/503). Retry-After holds whole seconds
+ * (RFC 9110 delay-seconds), so a fractional wait also goes out as `retry-after-ms`, which the
+ * OpenAI clients prefer (docs/protocols.md D.2): clients told 4.2 s and 4.9 s then do not all
+ * come back in the same instant.
+ */
 export function errorHeaders(err: GatewayError): Record<string, string> {
   const h: Record<string, string> = err.headers === undefined ? {} : { ...err.headers };
-  if (err.retryAfter !== undefined) h['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfter)));
+  const s = err.retryAfter;
+  if (s === undefined) return h;
+  h['retry-after'] = String(Math.max(1, Math.ceil(s)));
+  if (!Number.isInteger(s)) h['retry-after-ms'] = String(Math.max(1, Math.round(s * 1000)));
   return h;
 }
 
@@ -61,7 +69,9 @@ export function surfaceErrorHandler(
 ): (error: unknown, req: FastifyRequest, reply: FastifyReply) => void {
   return (error, req, reply) => {
     const err = toGatewayError(error, req);
-    if (err.status >= 500) req.log.error({ err: error, code: err.code }, 'request failed');
+    // Shedding load is the gateway working as designed: no stack trace per rejected request.
+    if (err.status >= 500 && err.code !== 'SUTAZAI_ERR_OVERLOADED')
+      req.log.error({ err: error, code: err.code }, 'request failed');
     else req.log.info({ code: err.code, error: err.message }, 'request rejected');
     void reply
       .code(err.status)

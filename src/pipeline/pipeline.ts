@@ -25,6 +25,14 @@ export interface RequestContext {
    * HTTP layer records when the response closes. Absent when metrics are off and for tasks.
    */
   tally?: RequestTally;
+  /**
+   * A streamed answer has to wait (queued for a slot, or slow to its first token): send the
+   * response headers now and keep the connection alive until the first chunk (SSE comments every
+   * keepAliveMs). The HTTP layer implements it; absent for tasks.
+   */
+  holdOpen?(keepAliveMs: number): void;
+  /** Server-Timing of the response: time queued for a slot and in the upstream call (ms). */
+  serverTiming?(queueMs: number, upstreamMs: number): void;
 }
 
 /** Filled in by the metrics stages, read by the HTTP instrumentation (src/http/metrics/instrument.ts). */

@@ -53,7 +53,11 @@ export interface GenerationOptions {
 /** "json" = JSON mode; an object = JSON Schema for structured output. */
 export type OutputFormat = 'json' | Record<string, unknown>;
 
-export type Priority = 'interactive' | 'background';
+/**
+ * Admission lane (src/admission/): interactive requests start before batch items (v1 batch), and
+ * those before background tasks.
+ */
+export type Priority = 'interactive' | 'batch' | 'background';
 
 /** What an API key may do, as the limits stage reads it (src/limits/). Absent limit = none. */
 export interface CallerKey {
@@ -71,6 +75,8 @@ export interface Caller {
   keyId?: string;
   /** The key's limits and allowed models (src/auth/ fills it); undefined = unlimited. */
   key?: CallerKey;
+  /** Client address (HTTP requests); with keyId, who admission takes turns between. */
+  client?: string;
   surface: 'v1' | 'openai' | 'ollama' | 'anthropic' | 'responses' | 'task';
 }
 

@@ -5,6 +5,7 @@ import { ClientSignal } from '../../pipeline/cancel.js';
 import type { Chunk } from '../../pipeline/types.js';
 import { toGatewayError } from '../errors.js';
 import type { CuttableStream } from './open-streams.js';
+import { takeHeldStream } from './held.js';
 import { openRawStream, type RawStream } from './raw.js';
 
 /**
@@ -28,6 +29,8 @@ export interface StreamRenderer {
 /**
  * Write a generation as a stream, the one behaviour of every surface:
  * - headers leave with the first piece (no separate packet), plus `x-sutazai-cache` and `headers`;
+ *   unless the request had to wait (src/http/stream/held.ts): then they left early, and the stream
+ *   continues after its keep-alives;
  *   no Connection header of our own (Node answers keep-alive, or close when the client asked);
  * - each chunk is written and flushed as it arrives; the loop awaits only when the socket
  *   pushes back (backpressure);
@@ -44,10 +47,12 @@ export async function writeGeneration(
   renderer: StreamRenderer,
   headers: Record<string, string> = {},
 ): Promise<void> {
-  const out = openRawStream(reply, renderer.contentType, {
-    headers: { 'x-sutazai-cache': result.cache, ...headers },
-    flushHeaders: false,
-  });
+  const out =
+    takeHeldStream(reply) ??
+    openRawStream(reply, renderer.contentType, {
+      headers: { 'x-sutazai-cache': result.cache, ...headers },
+      flushHeaders: false,
+    });
   const open = req.server.sutazaiStreams;
   const entry = open ? cuttable(reply, ctx, out, renderer) : undefined;
   if (entry) open?.add(entry);

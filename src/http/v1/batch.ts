@@ -23,7 +23,7 @@ export async function v1BatchRoutes(app: FastifyInstance, deps: V1BatchDeps) {
     const raw = Array.isArray(req.body) ? { prompts: req.body as unknown[] } : req.body;
     const body = parseBody(schema, raw);
     const ctx = requestContext(req, reply, 'v1');
-    const mode = { priority: 'interactive', useCache: body.use_cache !== false } as const;
+    const mode = { priority: 'batch', useCache: body.use_cache !== false } as const;
     const results = await mapLimit(body.prompts, config.batchConcurrency, async (prompt, index) => {
       try {
         const { answer: a, cache } = await answer(
