@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
 import { displayUrl } from '../config/upstreams.js';
 import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/build-app.js';
 import { installDrain, type Drain } from '../http/drain.js';
+import { createIpcPeerLink } from '../metrics/peers.js';
 import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
@@ -35,15 +36,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>) {
 }
 
 /** Build services + app and listen. Used by `sutazai serve`, the demo, tests and benchmarks. */
-export async function startGateway(config: Config): Promise<RunningGateway> {
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = createLogger(config);
-  const services = await createGateway(config, logger);
+  const services = await createGateway(config, logger, opts);
   let app: FastifyInstance;
   let drain: Drain;
   try {
     app = await buildApp(services);
     drain = installDrain(app, { delayMs: config.drainDelayMs, graceMs: config.shutdownGraceMs });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
     // Ready once the first upstream probe round is in (routing knows its upstreams).
     drain.readyWhen(services.health.refresh());
   } catch (err) {
@@ -129,19 +130,37 @@ export function closeOnSignals(close: () => Promise<void>, log: (msg: string) =>
   process.on('SIGTERM', onSignal);
 }
 
-export async function runServeCli(argv: string[], sources: Omit<ConfigSources, 'argv'> = {}): Promise<void> {
+export async function runServeCli(
+  argv: string[],
+  sources: Omit<ConfigSources, 'argv'> = {},
+  mode: { worker?: boolean } = {},
+): Promise<void> {
   const config = loadConfig({ env: process.env, ...sources, argv });
-  const gw = await startGateway(config);
+  // A worker of `serve --processes N` (src/cli/cluster.ts): its stats cover the other workers too.
+  const peers = mode.worker ? createIpcPeerLink() : undefined;
+  const gw = await startGateway(config, peers ? { peers } : {});
   gw.app.log.info(
     { url: gw.url, upstreams: config.upstreams.map((u) => `${u.kind}=${displayUrl(u.url)}`) },
     `SutazAI listening on ${gw.url}`,
   );
   const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });
-  closeOnSignals(
-    () => {
-      hint.close();
-      return gw.close();
-    },
-    (m) => gw.app.log.info(m),
-  );
+  const close = () => {
+    hint.close();
+    peers?.close();
+    return gw.close();
+  };
+  closeOnSignals(close, (m) => gw.app.log.info(m));
+  if (mode.worker) {
+    // The primary asks for a graceful stop over IPC; if the primary itself is gone, stop too.
+    const stop = () => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('message', (m: unknown) => {
+      if ((m as { sutazai?: unknown } | null)?.sutazai === 'shutdown') stop();
+    });
+    process.once('disconnect', stop);
+  }
 }
