@@ -1,6 +1,7 @@
 // Node wrapper of the exact C client (bench/lib/hclient.c): compiled on first use with gcc into
 // bench/.build/, run as a child process (so it never shares an event loop or much CPU with what
 // it measures), results parsed from its JSON line.
+import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
