@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import { executeRequest, msSince, type ExecContext } from './execute.js';
 import type { Connections } from './pool.js';
+import type { HttpConnection } from './raw-http.js';
 import { createRecorder, type Recorder, type Recording } from './recording.js';
 import type { GeneratorStats, RateSegment, RequestKind, RunPlan, UserGroup } from './types.js';
 
@@ -52,7 +52,7 @@ interface Counters {
 
 async function closedUser(
   g: UserGroup,
-  conn: Dispatcher,
+  conn: HttpConnection,
   deps: RunDeps,
   rec: Recorder,
   origin: bigint,
