@@ -67,6 +67,9 @@ function fail(outcome: Outcome, status: number, detail: string): RequestResult {
 
 type Body = HttpBody;
 
+const endOf = (res: HttpResponse): { endNs?: bigint } =>
+  res.body.endNs !== undefined ? { endNs: res.body.endNs } : {};
+
 async function send(
   ctx: ExecContext,
   d: HttpConnection,
@@ -136,6 +139,7 @@ async function readStream(res: HttpResponse, ctx: ExecContext, t0: bigint): Prom
     tokens: finalTokens > 0 ? finalTokens : events,
     ttftMs: ttft,
     gapsMs: gaps,
+    ...endOf(res),
   };
 }
 
@@ -189,7 +193,7 @@ export async function executeRequest(
     if (!body.ok) return fail('body', res.statusCode, body.detail);
     const check = checkBody(kind, ctx.protocol.target, body.json);
     if (!check.ok) return fail('body', res.statusCode, check.detail);
-    return { outcome: 'ok', status: res.statusCode, tokens: check.tokens, ttftMs: Number.NaN };
+    return { outcome: 'ok', status: res.statusCode, tokens: check.tokens, ttftMs: Number.NaN, ...endOf(res) };
   } catch (err) {
     const c = classifyError(err);
     return fail(c.outcome, 0, c.detail);

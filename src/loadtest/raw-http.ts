@@ -17,6 +17,8 @@ export interface HttpRequest {
 }
 
 export interface HttpBody extends AsyncIterable<string> {
+  /** When the last byte was read (hrtime ns); undefined until then. */
+  readonly endNs: bigint | undefined;
   /** The whole body as text (UTF-8). */
   text(): Promise<string>;
   /** Read and discard the rest. */
@@ -52,12 +54,29 @@ class HttpError extends Error {
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+
+/**
+ * Completions are handed to the caller from one setImmediate per event-loop turn, after every
+ * socket that is readable in this turn has been read and its replies stamped: the tool's work on
+ * one reply (parse, check, record, next request) is then never counted in another reply's time.
+ */
+let deferred: Array<() => void> = [];
+function runDeferred(): void {
+  const q = deferred;
+  deferred = [];
+  for (const fn of q) fn();
+}
+function defer(fn: () => void): void {
+  if (deferred.length === 0) setImmediate(runDeferred);
+  deferred.push(fn);
+}
 /** Chunked body states besides "bytes of this chunk left" (> 0) and "size line next" (0). */
 const AFTER_DATA = -1;
 const AFTER_LAST = -3;
 
 /** Body text delivered in pieces; iterated (streams) or read whole. */
 class BodyQueue implements HttpBody {
+  endNs: bigint | undefined;
   private parts: string[] = [];
   private done = false;
   private error: Error | undefined;
@@ -199,8 +218,12 @@ export function createHttpConnection(origin: string, opts: HttpConnectionOptions
     const c = current;
     if (c === undefined) return;
     current = undefined;
-    c.body?.push(c.decoder.end());
-    c.body?.end();
+    const body = c.body;
+    if (body !== undefined) {
+      body.endNs = process.hrtime.bigint();
+      body.push(c.decoder.end());
+      defer(() => body.end());
+    }
     if (!c.keepAlive) socket?.destroy();
   }
 
@@ -273,8 +296,10 @@ export function createHttpConnection(origin: string, opts: HttpConnectionOptions
         if (status === 204 || status === 304) length = 0;
         c.left = length;
         c.keepAlive = keepAlive && length !== -2;
-        c.body = new BodyQueue();
-        c.resolve({ statusCode: status, body: c.body });
+        const body = new BodyQueue();
+        c.body = body;
+        const resolve = c.resolve;
+        defer(() => resolve({ statusCode: status, body }));
         if (length === 0) finish();
         continue;
       }
