@@ -200,3 +200,21 @@ export function startPoller(url, paths, everyMs, { separate = false } = {}) {
     await done;
   };
 }
+
+/** Child pids of `pid` (Linux /proc). */
+export function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds of `pid` and its children (a `serve --processes N` primary and its workers). */
+export function treeCpuSeconds(pid) {
+  return childPids(pid).reduce((a, c) => a + treeCpuSeconds(c), cpuSeconds(pid));
+}

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number | undefined> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'serve':
-      await (await import('./serve.js')).runServeCli(rest);
+      await (await import('./cluster.js')).runServeCommand(rest);
       return undefined;
     case 'sim':
       await (await import('../sim/cli.js')).runSimCli(rest);

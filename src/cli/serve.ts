@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../gateway/gateway.js';
 import { loadConfig, type Config, type ConfigSources } from '../config/config.js';
 import { displayUrl } from '../config/upstreams.js';
 import { StartupError } from '../errors/startup.js';
 import { buildApp } from '../http/build-app.js';
 import { installDrain, type Drain } from '../http/drain.js';
 import { checkDataDir, lockDataDir } from '../store/data-dir.js';
+import { createIpcPeerLink } from '../metrics/peers.js';
 import { watchUpstreams } from './upstream-hint.js';
 
 export interface RunningGateway {
@@ -36,15 +37,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>) {
 }
 
 /** Build services + app and listen. Used by `sutazai serve`, the demo, tests and benchmarks. */
-export async function startGateway(config: Config): Promise<RunningGateway> {
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = createLogger(config);
-  const services = await createGateway(config, logger);
+  const services = await createGateway(config, logger, opts);
   let app: FastifyInstance;
   let drain: Drain;
   try {
     app = await buildApp(services);
     drain = installDrain(app, { delayMs: config.drainDelayMs, graceMs: config.shutdownGraceMs });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
     // Ready once the first upstream probe round is in (routing knows its upstreams).
     drain.readyWhen(services.health.refresh());
   } catch (err) {
@@ -130,17 +131,24 @@ export function closeOnSignals(close: () => Promise<void>, log: (msg: string) =>
   process.on('SIGTERM', onSignal);
 }
 
-export async function runServeCli(argv: string[], sources: Omit<ConfigSources, 'argv'> = {}): Promise<void> {
+export async function runServeCli(
+  argv: string[],
+  sources: Omit<ConfigSources, 'argv'> = {},
+  mode: { worker?: boolean } = {},
+): Promise<void> {
   const config = loadConfig({ env: process.env, ...sources, argv });
   // Embedded storage (no DATABASE_URL) is this process's alone: a second `serve` on the same data
   // dir refuses to start, naming the directory and the process holding it (issue 23, finding 6).
   if (config.databaseUrl === undefined) await checkDataDir(config.dataDir);
   const lock = config.databaseUrl === undefined ? lockDataDir(config.dataDir) : undefined;
+  // A worker of `serve --processes N` (src/cli/cluster.ts): its stats cover the other workers too.
+  const peers = mode.worker ? createIpcPeerLink() : undefined;
   let gw: RunningGateway;
   try {
-    gw = await startGateway(config);
+    gw = await startGateway(config, peers ? { peers } : {});
   } catch (err) {
     lock?.release();
+    peers?.close();
     throw err;
   }
   gw.app.log.info(
@@ -148,12 +156,24 @@ export async function runServeCli(argv: string[], sources: Omit<ConfigSources, '
     `SutazAI listening on ${gw.url}`,
   );
   const hint = watchUpstreams({ health: gw.services.health, log: gw.app.log });
-  closeOnSignals(
-    async () => {
-      hint.close();
-      await gw.close();
-      lock?.release();
-    },
-    (m) => gw.app.log.info(m),
-  );
+  const close = async () => {
+    hint.close();
+    peers?.close();
+    await gw.close();
+    lock?.release();
+  };
+  closeOnSignals(close, (m) => gw.app.log.info(m));
+  if (mode.worker) {
+    // The primary asks for a graceful stop over IPC; if the primary itself is gone, stop too.
+    const stop = () => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('message', (m: unknown) => {
+      if ((m as { sutazai?: unknown } | null)?.sutazai === 'shutdown') stop();
+    });
+    process.once('disconnect', stop);
+  }
 }

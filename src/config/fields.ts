@@ -472,6 +472,19 @@ export const FIELDS = {
     schema: int(10, 60_000).default(1000),
     doc: 'How often buffered usage rows are written (ms).',
   },
+  // [perf] every core and the accept queue (issue 24)
+  processes: {
+    env: 'SUTAZAI_PROCESSES',
+    flag: 'processes',
+    schema: z.union([z.literal('auto'), int(1, 256)]).default(1),
+    doc: '`sutazai serve` worker processes sharing the port (node:cluster); `auto` = one per CPU core. More than 1 needs DATABASE_URL (the embedded PGlite store opens in one process only); L1 cache and request merging stay per process (see docs/deployment.md).',
+  },
+  listenBacklog: {
+    env: 'SUTAZAI_LISTEN_BACKLOG',
+    flag: 'listen-backlog',
+    schema: int(1, 65535).default(4096),
+    doc: 'Accept queue length of the listening socket (the kernel caps it at net.core.somaxconn): a burst of new connections beyond it waits for SYN retransmits (1 s, 3 s…).',
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;

@@ -2,8 +2,15 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { Admission } from '../admission/controller.js';
 import { createAdmissionFromConfig } from '../admission/feature.js';
 import { registerAdmissionMetrics } from '../admission/metrics.js';
-import { createResponseCache, type ResponseCache } from '../cache/service.js';
+import {
+  createResponseCache,
+  type CacheStatsReport,
+  type ClearResult,
+  type ResponseCache,
+} from '../cache/service.js';
+import { mergeCacheStats } from '../cache/stats-merge.js';
 import type { Config } from '../config/config.js';
+import type { PeerLink } from '../metrics/peers.js';
 import { createMetricsService, type MetricsService } from '../metrics/service.js';
 import { createSystemSampler, type SystemSampler } from '../metrics/system.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
@@ -67,7 +74,16 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function createGateway(config: Config, logger: Logger): Promise<Gateway> {
+export interface GatewayOptions {
+  /** The other worker processes of this server (`serve --processes N`); stats cover them all. */
+  peers?: PeerLink;
+}
+
+export async function createGateway(
+  config: Config,
+  logger: Logger,
+  opts: GatewayOptions = {},
+): Promise<Gateway> {
   const closers: Array<() => Promise<void> | void> = [];
   const checks: Record<string, Check> = {};
   const features: Record<string, boolean> = {
@@ -109,6 +125,39 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   features.cache = config.cacheMode !== 'off';
   features.request_merging = config.cacheMode !== 'off';
   closers.push(() => responseCache.close());
+  // [perf] with worker processes, /api/v1/cache/stats sums every worker's cache (L1 is per process)
+  const { peers } = opts;
+  const serverCacheStats = async (): Promise<CacheStatsReport> => {
+    const own = await responseCache.stats();
+    if (!peers) return own;
+    const others = (await peers.collect('cache:stats')) as CacheStatsReport[];
+    return mergeCacheStats([own, ...others]);
+  };
+  peers?.serve('cache:stats', () => responseCache.stats());
+  peers?.serve('cache:clear', (pattern) =>
+    responseCache.clear(typeof pattern === 'string' ? pattern : undefined),
+  );
+  const cache: ResponseCache = peers
+    ? {
+        ...responseCache,
+        stats: serverCacheStats,
+        // Every worker's L1 is cleared too (each holds its own), then the counts are summed.
+        async clear(pattern) {
+          const own = await responseCache.clear(pattern);
+          const others = (await peers.collect('cache:clear', pattern)) as ClearResult[];
+          return others.reduce(
+            (a, r) => ({
+              deleted: a.deleted + r.deleted,
+              tiers: {
+                l1: a.tiers.l1 + r.tiers.l1,
+                l2: a.tiers.l2 === null ? r.tiers.l2 : a.tiers.l2 + (r.tiers.l2 ?? 0),
+              },
+            }),
+            own,
+          );
+        },
+      }
+    : responseCache;
   // [tasks] task queue service and store
   const tasks = await createTaskFeature({ config, logger, pipeline: deferredPipeline(() => pipeline) });
   closers.push(() => tasks.close());
@@ -200,6 +249,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
         queue: () => tasks.service.stats(),
         store: () => tasks.store.poolStats(),
       },
+      ...(peers ? { peers, serverCacheStats } : {}),
     });
     metrics = m;
     closers.push(() => m.close());
@@ -249,7 +299,7 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     router: catalog,
     health,
     system,
-    cache: responseCache,
+    cache,
     tasks: tasks.service,
     keys,
     auth,

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import {
   buildRequest,
   checkBody,
@@ -13,6 +12,7 @@ import {
   type StreamItem,
 } from './protocol.js';
 import { createLineSplitter, createSseParser } from './stream-parse.js';
+import type { HttpBody, HttpConnection, HttpResponse } from './raw-http.js';
 import type { Outcome, RequestKind, RequestResult } from './types.js';
 
 /** Everything one request needs; built once per run. */
@@ -65,18 +65,21 @@ function fail(outcome: Outcome, status: number, detail: string): RequestResult {
   return { outcome, status, tokens: 0, ttftMs: Number.NaN, detail };
 }
 
-type Body = Dispatcher.ResponseData['body'];
+type Body = HttpBody;
+
+const endOf = (res: HttpResponse): { endNs?: bigint } =>
+  res.body.endNs !== undefined ? { endNs: res.body.endNs } : {};
 
 async function send(
   ctx: ExecContext,
-  d: Dispatcher,
+  d: HttpConnection,
   method: 'GET' | 'POST',
   path: string,
   body?: string,
-): Promise<Dispatcher.ResponseData> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: 'application/json', ...ctx.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return d.request({ origin: ctx.origin, method, path, headers, body });
+  return d.request(body === undefined ? { method, path, headers } : { method, path, headers, body });
 }
 
 async function readJson(body: Body): Promise<{ ok: true; json: unknown } | { ok: false; detail: string }> {
@@ -88,16 +91,12 @@ async function readJson(body: Body): Promise<{ ok: true; json: unknown } | { ok:
   }
 }
 
-async function httpFailure(res: Dispatcher.ResponseData): Promise<RequestResult> {
+async function httpFailure(res: HttpResponse): Promise<RequestResult> {
   const text = await res.body.text().catch(() => '');
   return fail('http', res.statusCode, `HTTP ${res.statusCode}: ${text.slice(0, 120)}`);
 }
 
-async function readStream(
-  res: Dispatcher.ResponseData,
-  ctx: ExecContext,
-  t0: bigint,
-): Promise<RequestResult> {
+async function readStream(res: HttpResponse, ctx: ExecContext, t0: bigint): Promise<RequestResult> {
   const ndjson = ctx.protocol.target === 'ollama';
   const sse = createSseParser();
   const lines = createLineSplitter();
@@ -129,8 +128,7 @@ async function readStream(
     }
   };
 
-  res.body.setEncoding('utf8');
-  for await (const chunk of res.body as AsyncIterable<string>) feed(chunk, false);
+  for await (const chunk of res.body) feed(chunk, false);
   feed('', true);
   if (error !== undefined) return fail('stream', res.statusCode, `stream error: ${error}`.slice(0, 200));
   if (finalTokens < 0) return fail('stream', res.statusCode, 'stream ended without its final event');
@@ -141,10 +139,16 @@ async function readStream(
     tokens: finalTokens > 0 ? finalTokens : events,
     ttftMs: ttft,
     gapsMs: gaps,
+    ...endOf(res),
   };
 }
 
-async function runTask(ctx: ExecContext, d: Dispatcher, prompt: string, t0: bigint): Promise<RequestResult> {
+async function runTask(
+  ctx: ExecContext,
+  d: HttpConnection,
+  prompt: string,
+  t0: bigint,
+): Promise<RequestResult> {
   const req = buildRequest('task', prompt, ctx.protocol);
   const res = await send(ctx, d, req.method, req.path, req.body);
   if (res.statusCode < 200 || res.statusCode >= 300) return httpFailure(res);
@@ -174,7 +178,7 @@ async function runTask(ctx: ExecContext, d: Dispatcher, prompt: string, t0: bigi
  */
 export async function executeRequest(
   ctx: ExecContext,
-  d: Dispatcher,
+  d: HttpConnection,
   kind: RequestKind,
   prompt: string,
   t0: bigint,
@@ -189,7 +193,7 @@ export async function executeRequest(
     if (!body.ok) return fail('body', res.statusCode, body.detail);
     const check = checkBody(kind, ctx.protocol.target, body.json);
     if (!check.ok) return fail('body', res.statusCode, check.detail);
-    return { outcome: 'ok', status: res.statusCode, tokens: check.tokens, ttftMs: Number.NaN };
+    return { outcome: 'ok', status: res.statusCode, tokens: check.tokens, ttftMs: Number.NaN, ...endOf(res) };
   } catch (err) {
     const c = classifyError(err);
     return fail(c.outcome, 0, c.detail);

@@ -1,21 +1,21 @@
-import { Client, buildConnector } from 'undici';
+import { createHttpConnection, type HttpConnection } from './raw-http.js';
 import { summarize } from './stats.js';
 import type { ConnectStats } from './types.js';
 
 /**
- * Keep-alive connections to one origin, one undici Client each, and every new TCP connection
- * timed. Not an undici Pool: a Pool looks for a free client by scanning all of them on every
- * request, which at 1000 connections cost more CPU than the request itself. Here a closed-loop
+ * Keep-alive connections to one origin (raw-http.ts: one socket each, far cheaper per request
+ * than undici), and every new TCP connection timed. Not a pool that scans for a free connection
+ * on every request (at 1000 connections that cost more CPU than the request). Here a closed-loop
  * user owns connection i for the whole run, and open-loop arrivals lease a free connection from a
  * stack in O(1) (or wait in a FIFO, counted by queued()).
  */
 export interface Connections {
   origin: string;
   /** Connection i (created on first use). */
-  client(i: number): Client;
+  client(i: number): HttpConnection;
   /** Lease a free connection; resolves when one is free. */
-  acquire(): Promise<Client>;
-  release(c: Client): void;
+  acquire(): Promise<HttpConnection>;
+  release(c: HttpConnection): void;
   /** Leases waiting for a free connection. */
   queued(): number;
   /** Connect times (ms) of connections opened since the last call; clears the list. */
@@ -26,35 +26,26 @@ export interface Connections {
 export interface ConnectionOptions {
   /** Maximum connections (closed loop: the user count; open loop: --connections). */
   connections: number;
-  /** undici headersTimeout and bodyTimeout, ms. */
+  /** Max wait for any response byte while a request is in flight, ms. */
   timeoutMs: number;
   connectTimeoutMs?: number;
 }
 
 export function createConnections(origin: string, opts: ConnectionOptions): Connections {
-  const base = buildConnector({ timeout: opts.connectTimeoutMs ?? 10_000, keepAlive: true });
   let times: number[] = [];
   let failed = 0;
-  const connector: buildConnector.connector = (options, callback) => {
-    const t0 = process.hrtime.bigint();
-    base(options, (...args) => {
-      if (args[0] === null) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      else failed++;
-      callback(...args);
-    });
+  const onConnect = (ms: number): void => {
+    if (Number.isNaN(ms)) failed++;
+    else times.push(ms);
   };
-  const clients: Client[] = [];
-  const free: Client[] = [];
-  const waiting: ((c: Client) => void)[] = [];
-  const make = (): Client => {
-    const c = new Client(origin, {
-      pipelining: 1,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      // Keep connections between stages; servers may still close idle ones (node:http: 5 s).
-      keepAliveTimeout: 60_000,
-      keepAliveMaxTimeout: 600_000,
-      connect: connector,
+  const clients: HttpConnection[] = [];
+  const free: HttpConnection[] = [];
+  const waiting: ((c: HttpConnection) => void)[] = [];
+  const make = (): HttpConnection => {
+    const c = createHttpConnection(origin, {
+      timeoutMs: opts.timeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+      onConnect,
     });
     clients.push(c);
     free.push(c);
@@ -64,7 +55,7 @@ export function createConnections(origin: string, opts: ConnectionOptions): Conn
     origin,
     client(i) {
       while (clients.length <= i) make();
-      return clients[i] as Client;
+      return clients[i] as HttpConnection;
     },
     acquire() {
       const c = free.pop() ?? (clients.length < opts.connections ? (make(), free.pop()) : undefined);

@@ -119,29 +119,46 @@ export function printableConfig(cfg: LoadtestConfig): Record<string, unknown> {
   return base;
 }
 
+/** Thresholds of the generator warnings (exported for tests and docs). */
+export const DISTORTION = {
+  /** Generator CPU per thread above this (percent of a core): its own queueing adds latency. */
+  cpuPct: 70,
+  /** Event-loop delay p99 above this share of the stage's latency p99 (and above minLoopMs). */
+  loopShareOfP99: 0.1,
+  minLoopMs: 1,
+} as const;
+
 /** Warnings that make a result suspect; shown in every output. */
 export function generatorWarnings(stages: StageReport[]): string[] {
   const out: string[] = [];
   const seen = new Set<GeneratorStats>();
+  const cores = os.availableParallelism();
   for (const s of stages) {
     const g = s.generator;
     // Phases of one run (spike, endurance windows) share one generator record: warn once.
     if (g === undefined || seen.has(g)) continue;
     seen.add(g);
-    if (g.cpuPct > 85 * g.workers) {
+    const load = os.loadavg()[0] ?? 0;
+    const busy =
+      load > cores ? ` (the machine is busy: load average ${load.toFixed(1)} on ${cores} cores)` : '';
+    if (g.cpuPct > DISTORTION.cpuPct * g.workers) {
       out.push(
-        `${s.name}: load generator CPU ${g.cpuPct.toFixed(0)}% — it may be the bottleneck (try --workers)`,
+        `${s.name}: load generator CPU ${g.cpuPct.toFixed(0)}% of ${g.workers} thread(s) — requests queue inside it and its latencies include that wait; it may be the bottleneck (try --workers, or run it on another machine)`,
       );
     }
-    if (g.loopDelayP99Ms > 50) {
-      // Low CPU with a late event loop means this process was starved by others on the machine.
-      const load = os.loadavg()[0] ?? 0;
-      const why =
-        g.cpuPct < 60 * g.workers
-          ? ` (its own CPU was only ${g.cpuPct.toFixed(0)}%: the machine is busy, load average ${load.toFixed(1)})`
+    // Any response that arrives while the generator's event loop is late is timed late.
+    const p99 = s.stats.latency.p99;
+    const loopLimit = Math.max(
+      DISTORTION.minLoopMs,
+      Number.isFinite(p99) ? p99 * DISTORTION.loopShareOfP99 : 0,
+    );
+    if (g.loopDelayP99Ms > loopLimit) {
+      const share =
+        Number.isFinite(p99) && p99 > 0
+          ? `, ${((g.loopDelayP99Ms / p99) * 100).toFixed(0)}% of the p99 it reports`
           : '';
       out.push(
-        `${s.name}: load generator event-loop delay p99 ${g.loopDelayP99Ms.toFixed(0)} ms — its timings are inflated${why}`,
+        `${s.name}: load generator event-loop delay p99 ${g.loopDelayP99Ms.toFixed(1)} ms${share} — its latencies may be inflated by up to that much${busy}`,
       );
     }
     if (g.late > 0 && g.late >= s.stats.requests * 0.01) {

@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import { executeRequest, msSince, type ExecContext } from './execute.js';
 import type { Connections } from './pool.js';
+import type { HttpConnection } from './raw-http.js';
 import { createRecorder, type Recorder, type Recording } from './recording.js';
-import type { GeneratorStats, RateSegment, RequestKind, RunPlan, UserGroup } from './types.js';
+import type { GeneratorStats, RateSegment, RequestKind, RequestResult, RunPlan, UserGroup } from './types.js';
 
 /** What a run needs besides its plan. */
 export interface RunDeps {
@@ -43,6 +43,11 @@ export interface RunOutput {
   wallMs: number;
 }
 
+/** From the request's start to its last byte read (or to now, when that is unknown). */
+function latencyMs(t0: bigint, r: RequestResult): number {
+  return r.endNs !== undefined ? msSince(t0, r.endNs) : msSince(t0);
+}
+
 interface Counters {
   inflight: number;
   late: number;
@@ -52,7 +57,7 @@ interface Counters {
 
 async function closedUser(
   g: UserGroup,
-  conn: Dispatcher,
+  conn: HttpConnection,
   deps: RunDeps,
   rec: Recorder,
   origin: bigint,
@@ -70,7 +75,7 @@ async function closedUser(
     c.inflight++;
     const r = await executeRequest(deps.exec, conn, kind, deps.prompt(kind), t0);
     c.inflight--;
-    rec.add(kind, startMs, msSince(t0), r);
+    rec.add(kind, startMs, latencyMs(t0, r), r);
     if (deps.thinkMs > 0) {
       const think = deps.thinkMs * (1 - deps.thinkJitter + 2 * deps.thinkJitter * deps.rng());
       const left = g.stopMs - now();
@@ -140,7 +145,7 @@ function runOpen(
           }
         })
         .then((r) => {
-          rec.add(kind, schedMs, msSince(t0), r);
+          rec.add(kind, schedMs, latencyMs(t0, r), r);
           c.inflight--;
           maybeDone();
         });

@@ -49,6 +49,11 @@ export interface RequestResult {
   gapsMs?: number[];
   /** Short human-readable reason for a failure (kept for the first few of each kind). */
   detail?: string;
+  /**
+   * When the response's last byte was read (hrtime ns): latency ends here, not after the tool
+   * has parsed and checked it (its own work, and other replies' work queued before it).
+   */
+  endNs?: bigint;
 }
 
 /** Weighted mix of request kinds; weights need not sum to 100. */

@@ -34,6 +34,8 @@ import {
   type WindowSummary,
 } from './windows.js';
 import { createWebhook } from './webhook.js';
+import type { PeerLink } from './peers.js';
+import { mergeProcessMetrics, type ProcessMetrics } from './prom-merge.js';
 
 /** Stats of other feature modules; each optional (absent = that section reads null). */
 export interface MetricsSources {
@@ -54,6 +56,13 @@ export interface MetricsDeps {
   /** Latest catalog listing (for the bounded model label). */
   models: () => readonly ModelInfo[];
   sources?: MetricsSources;
+  /**
+   * The other workers of this server (`serve --processes N`): Prometheus text, the JSON view and
+   * its cache section then cover every worker (with REDIS_URL the view merges through Redis).
+   */
+  peers?: PeerLink;
+  /** The cache section of the view when `peers` is set (summed over the workers). */
+  serverCacheStats?: () => Promise<CacheStatsReport>;
   /** Tuning, mostly for tests. */
   options?: {
     rules?: RuleSettings;
@@ -195,13 +204,18 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   /** The other processes' reports (cluster mode), read at most every VIEW_TTL_MS. */
   let peers: { at: number; p: Promise<{ others?: ProcessReport[]; error?: string }> } | undefined;
   function readPeers(): Promise<{ others?: ProcessReport[]; error?: string }> {
-    if (!bus) return Promise.resolve({});
+    const link = deps.peers;
+    if (!bus && !link) return Promise.resolve({});
     const now = Date.now();
     if (peers && now - peers.at < VIEW_TTL_MS) return peers.p;
-    const p = bus.read().then(
-      (all) => ({ others: all.filter((r) => r.id !== processId) }),
-      (err: unknown) => ({ error: `redis: ${(err as Error).message}` }),
-    );
+    const p = bus
+      ? bus.read().then(
+          (all) => ({ others: all.filter((r) => r.id !== processId) }),
+          (err: unknown) => ({ error: `redis: ${(err as Error).message}` }),
+        )
+      : link!.collect('metrics:report').then((all) => ({
+          others: all.filter((r): r is ProcessReport => (r as ProcessReport | null)?.v === 1),
+        }));
     peers = { at: now, p };
     return p;
   }
@@ -216,6 +230,13 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   }
   async function makeView(scope: 'auto' | 'process'): Promise<MetricsView> {
     const { others, error } = scope === 'process' ? {} : await readPeers();
+    const serverCache =
+      scope !== 'process' && deps.peers && deps.serverCacheStats
+        ? await deps.serverCacheStats().then(
+            (c): Record<string, unknown> => ({ ...c }),
+            () => sources.cacheView(),
+          )
+        : sources.cacheView();
     return buildView({
       self: selfReport(false),
       ...(others !== undefined ? { others } : {}),
@@ -226,7 +247,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
       upstreams: health.upstreams(),
       adapters,
       upstreamWindows: (id) => upstreamWindows.get(id),
-      cache: sources.cacheView(),
+      cache: serverCache,
       queue: sources.queueView(),
       alerts: engine.active(),
     });
@@ -265,6 +286,20 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
   every(config.alertIntervalMs, evaluateAlerts);
   if (bus) every(opts.publishIntervalMs ?? 1000, () => bus.publish(selfReport(true)).catch(() => undefined));
 
+  if (deps.peers) {
+    deps.peers.serve('metrics:report', () => selfReport(true));
+    deps.peers.serve('metrics:prom', () => registry.getMetricsAsJSON());
+  }
+  /** Prometheus text of this process, or of every worker of the server when it has peers. */
+  async function collectText(): Promise<string> {
+    if (!deps.peers) return registry.metrics();
+    const [own, others] = await Promise.all([
+      registry.getMetricsAsJSON(),
+      deps.peers.collect('metrics:prom'),
+    ]);
+    return mergeProcessMetrics([own, ...(others as ProcessMetrics[])], { sharedQueue: !!config.redisUrl });
+  }
+
   const subscribers = new Set<(json: string) => void>();
   let ticker: NodeJS.Timeout | undefined;
   let scrape: { at: number; p: Promise<string> } | undefined;
@@ -277,7 +312,7 @@ export function createMetricsService(deps: MetricsDeps): MetricsService {
     prometheus() {
       const now = Date.now();
       if (scrape && now - scrape.at < SCRAPE_TTL_MS) return scrape.p;
-      const p = registry.metrics();
+      const p = collectText();
       scrape = { at: now, p };
       p.catch(() => {
         if (scrape?.p === p) scrape = undefined;

@@ -39,7 +39,7 @@ describe('bench:report skeleton', () => {
     } as unknown as Report;
     const md = renderPerformanceMd(new Map([['spike', report]]), { cpus: 2 });
     expect(md).toContain('| 5 users | 2 |');
-    expect(md.match(/_Not run yet\._/g)).toHaveLength(BENCH_STEPS.length - 1);
+    expect(md.match(/_Not run yet\._/g)).toHaveLength(BENCH_STEPS.length); // the others and 1 vs 2 processes
   });
 
   it("puts the gateway's own percentiles next to the load tester's for the same stage", () => {
@@ -58,5 +58,32 @@ describe('bench:report skeleton', () => {
     const md = renderPerformanceMd(new Map([['spike', report]]), { cpus: 2 });
     expect(md).toContain('stage gateway c=1');
     expect(md).toContain('| gateway metrics API (server side) | 0.5 | 1.3 | 2.0 |');
+  });
+
+  it('states commit, load average and the upstream settings next to every table, and the 1 vs 2 processes ratio', () => {
+    const stats = twoRequestStats();
+    const stage = (okRps: number) =>
+      ({
+        stages: [
+          { name: '1000 users', load: 1000, unit: 'users', fromS: 0, toS: 1, stats: { ...stats, okRps } },
+        ],
+      }) as unknown as Report;
+    const md = renderPerformanceMd(
+      new Map([['spike', stage(100)]]),
+      { cpus: 2 },
+      {
+        commit: 'abc1234',
+        contexts: new Map([['spike', { loadBefore: 1.5, loadAfter: 2.25, target: 'gateway, 1 process' }]]),
+        processRounds: [
+          { one: stage(1000), two: stage(1500) },
+          { one: stage(1000), two: stage(1300) },
+          { one: stage(1000), two: stage(1400) },
+        ],
+      },
+    );
+    expect(md).toContain('Commit abc1234; gateway, 1 process; load average 1.5 before, 2.25 after');
+    expect(md.match(/Upstream: the simulator/g)).toHaveLength(BENCH_STEPS.length + 1);
+    expect(md).toContain('TTFT 0 ms, 4 slots (--parallel)');
+    expect(md).toContain('Median ratio 2 processes / 1 process: **1.40** (spread 1.30–1.50)');
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client } from 'undici';
 import { executeRequest, type ExecContext } from '../../src/loadtest/execute.js';
+import { createHttpConnection, type HttpConnection } from '../../src/loadtest/raw-http.js';
 import {
   checkBody,
   interpretOllamaLine,
@@ -12,15 +12,15 @@ import { startFakeTarget, type FakeTarget } from './fake-target.js';
 import { QUICK, runCli } from './cli-helpers.js';
 
 let target: FakeTarget | undefined;
-const clients: Client[] = [];
+const clients: HttpConnection[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await target?.close();
   target = undefined;
 });
 
-function ctxFor(url: string): [ExecContext, Client] {
-  const client = new Client(url);
+function ctxFor(url: string): [ExecContext, HttpConnection] {
+  const client = createHttpConnection(url, { timeoutMs: 5000 });
   clients.push(client);
   const ctx: ExecContext = {
     origin: url,
