@@ -67,7 +67,7 @@ async function startSide(target, dataDir) {
   if (target === 'direct') return { url: sim.url, pid: undefined, stop: sim.stop };
   const gw = await startGateway(`ollama=${sim.url}`, {
     SUTAZAI_CACHE_MODE: 'off',
-    SUTAZAI_ADMISSION_SLOTS: String(SIM.parallel),
+    SUTAZAI_UPSTREAM_SLOTS: String(SIM.parallel),
     SUTAZAI_QUEUE_TIMEOUT_MS: String(BOUND_MS),
     SUTAZAI_TASK_CONCURRENCY: '0',
     SUTAZAI_DATA_DIR: dataDir,

@@ -9,7 +9,7 @@ import {
 
 /**
  * Where a model's slot count comes from: the router (sum of the slots of the healthy upstreams that
- * serve it, once routing reports it), else the SUTAZAI_ADMISSION_SLOTS setting.
+ * serve it), else SUTAZAI_UPSTREAM_SLOTS for a router that does not report capacity.
  */
 export interface CapacitySource {
   capacity?(model: string): number;
@@ -37,7 +37,7 @@ export function createAdmissionFromConfig(
   router: ModelRouter & CapacitySource,
   observer?: AdmissionObserver,
 ): Admission {
-  const fallback = config.admissionSlots;
+  const fallback = config.upstreamSlots;
   return createAdmission({
     capacity: (model) => router.capacity?.(model) ?? fallback,
     settings: admissionSettings(config),

@@ -343,12 +343,6 @@ export const FIELDS = {
     doc: 'Metrics, alerts and the dashboard (/metrics, /api/v1/metrics, /api/v1/alerts, /dashboard); off = no per-request instrumentation.',
   },
   // [admission] the gateway's wait queue per model: bounds, lanes, keep-alives (issue 20, src/admission/)
-  admissionSlots: {
-    env: 'SUTAZAI_ADMISSION_SLOTS',
-    flag: 'admission-slots',
-    schema: int(0, 100000).default(0),
-    doc: 'Concurrent generations per model when the upstream config gives no slot count; beyond them requests wait in the gateway queue (0 = no admission control for such models).',
-  },
   queueTimeoutMs: {
     env: 'SUTAZAI_QUEUE_TIMEOUT_MS',
     flag: 'queue-timeout-ms',

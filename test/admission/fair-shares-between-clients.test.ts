@@ -8,7 +8,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 2, maxQueue: 0, tps: 100, defaultTokens: 10 },
-    { admissionSlots: 2, queueTimeoutMs: 30000 },
+    { upstreamSlots: 2, queueTimeoutMs: 30000 },
   );
 });
 afterAll(async () => {

@@ -22,7 +22,7 @@ async function floodedStack(reserve: number) {
   const stack = await admissionStack(
     { parallel: 4, maxQueue: 0, tps: 50, defaultTokens: 10 },
     {
-      admissionSlots: 4,
+      upstreamSlots: 4,
       queueInteractiveReserve: reserve,
       batchConcurrency: 30,
       taskConcurrency: 20,

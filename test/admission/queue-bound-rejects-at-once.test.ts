@@ -7,7 +7,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 2, maxQueue: 0, tps: 100, defaultTokens: 20 },
-    { admissionSlots: 2, queueTimeoutMs: 1000 },
+    { upstreamSlots: 2, queueTimeoutMs: 1000 },
   );
   // One answer so the service time is measured, not the 1 s prior.
   expect((await post(`${stack.gw.url}/api/chat`, chatBody())).status).toBe(200);

@@ -7,7 +7,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 2, maxQueue: 0, tps: 100, defaultTokens: 10 },
-    { admissionSlots: 2, queueTimeoutMs: 1000 },
+    { upstreamSlots: 2, queueTimeoutMs: 1000 },
   );
   expect((await post(`${stack.gw.url}/api/chat`, chatBody())).status).toBe(200);
 });

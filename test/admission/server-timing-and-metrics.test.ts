@@ -7,7 +7,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 1, maxQueue: 0, tps: 100, defaultTokens: 20 },
-    { admissionSlots: 1, queueTimeoutMs: 600 },
+    { upstreamSlots: 1, queueTimeoutMs: 600 },
   );
 });
 afterAll(async () => {

@@ -45,7 +45,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 1, maxQueue: 0, tps: 20, defaultTokens: 20 },
-    { admissionSlots: 1, queueTimeoutMs: 10000, streamKeepAliveMs: 150 },
+    { upstreamSlots: 1, queueTimeoutMs: 10000, streamKeepAliveMs: 150 },
   );
 });
 afterAll(async () => {
@@ -126,7 +126,7 @@ describe('a stream that waits for a slot stays alive', () => {
   it('a queued stream that hits the bound ends with the surface error frame, not a hang', async () => {
     const tight = await admissionStack(
       { parallel: 1, maxQueue: 0, tps: 10, defaultTokens: 40 },
-      { admissionSlots: 1, queueTimeoutMs: 1500, streamKeepAliveMs: 150 },
+      { upstreamSlots: 1, queueTimeoutMs: 1500, streamKeepAliveMs: 150 },
     );
     try {
       // The prior service time (1 s) lets the stream queue; the ~4 s answer ahead outlasts the
@@ -151,7 +151,7 @@ describe('a stream that waits for a slot stays alive', () => {
   it('a stream whose first token is slow (a model loading) gets keep-alives too', async () => {
     const slow = await admissionStack(
       { parallel: 4, maxQueue: 0, ttftMs: 800, tps: 100, defaultTokens: 5 },
-      { admissionSlots: 4, streamKeepAliveMs: 150 },
+      { upstreamSlots: 4, streamKeepAliveMs: 150 },
     );
     try {
       const s = await timedStream(`${slow.gw.url}/v1/chat/completions`, {

@@ -13,7 +13,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await admissionStack(
     { parallel: 1, maxQueue: 0, tps: 20, defaultTokens: 20 },
-    { admissionSlots: 1, queueTimeoutMs: 10000 },
+    { upstreamSlots: 1, queueTimeoutMs: 10000 },
   );
 });
 afterAll(async () => {

@@ -41,7 +41,7 @@ async function gatewayProcess(processes: number): Promise<string> {
     SUTAZAI_CACHE_MODE: 'off',
     SUTAZAI_TASK_CONCURRENCY: '0',
     SUTAZAI_DATA_DIR: path.join(dataDir, `gw-${port}`),
-    SUTAZAI_ADMISSION_SLOTS: '4',
+    SUTAZAI_UPSTREAM_SLOTS: '4',
     SUTAZAI_ADMISSION_PROCESSES: String(processes),
     SUTAZAI_QUEUE_TIMEOUT_MS: '20000',
     SUTAZAI_LOG_LEVEL: 'info',
