@@ -36,6 +36,8 @@ describe.each(['postgres', 'pglite'] as const)('per-key limits, store %s', (engi
       authMode: 'on',
       adminKey: ADMIN_KEY,
       cacheMode: 'off',
+      // The simulator runs 1000 at once: the gateway's admission must not be what limits here.
+      upstreamSlots: 1000,
       ...st.overrides,
     };
     if (engine === 'postgres') {
