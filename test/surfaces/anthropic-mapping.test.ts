@@ -436,6 +436,42 @@ describe('stream mapping', () => {
     expect(final.usage).toMatchObject({ input_tokens: 3, output_tokens: 2 });
   });
 
+  it('disable_parallel_tool_use: only the first tool_use block, streamed or not', () => {
+    const calls = [
+      { id: 'c1', name: 'f', arguments: {} },
+      { id: 'c2', name: 'g', arguments: {} },
+    ];
+    const m = mapMessagesRequest({
+      ...base,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [{ name: 'f', input_schema: {} }],
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+    });
+    expect(m.singleToolUse).toBe(true);
+    expect(mapMessagesRequest({ ...base, messages: [{ role: 'user', content: 'x' }] }).singleToolUse).toBe(
+      false,
+    );
+    const one = createAnthropicStreamMapper({
+      id: 'msg_1',
+      model: 'm',
+      thinking: false,
+      singleToolUse: true,
+    });
+    const events = parseSse(one.map({ type: 'tool_calls', calls }));
+    expect(events.filter((e) => e.event === 'content_block_start')).toHaveLength(1);
+    const body = messageBody(
+      { id: 'msg_1', model: 'm', thinking: false, singleToolUse: true },
+      {
+        text: '',
+        thinking: '',
+        toolCalls: calls,
+        finishReason: 'stop',
+        usage: { promptTokens: 1, completionTokens: 1 },
+      },
+    );
+    expect(body.content.map((b) => (b.type === 'tool_use' ? b.id : b.type))).toEqual(['c1']);
+  });
+
   it('no content at all still pings and ends; a source without done ends as end_turn', () => {
     expect(run([done('stop')]).map((e) => e.event)).toEqual([
       'message_start',

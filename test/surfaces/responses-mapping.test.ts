@@ -370,6 +370,23 @@ describe('stream mapping', () => {
     expect(snap?.output_text).toBe('ok');
   });
 
+  it('parallel_tool_calls: false → only the first call, streamed or not', () => {
+    const calls = [
+      { id: 'c1', name: 'f', arguments: {} },
+      { id: 'c2', name: 'g', arguments: {} },
+    ];
+    const m = meta({ parallel_tool_calls: false });
+    const body = responseBody(m, collected({ toolCalls: calls }));
+    expect(body.output.map((o) => (o.type === 'function_call' ? o.call_id : o.type))).toEqual(['c1']);
+    expect(body.parallel_tool_calls).toBe(false);
+    const stream = createResponsesStreamMapper(m);
+    const ev = parseSse(
+      stream.map({ type: 'tool_calls', calls }) + stream.map({ type: 'tool_calls', calls }),
+    );
+    expect(ev.filter((e) => e.event === 'response.output_item.added')).toHaveLength(1);
+    expect(responseBody(meta(), collected({ toolCalls: calls })).output).toHaveLength(2);
+  });
+
   it('failure part-way → error then response.failed', () => {
     const ev = run([{ type: 'delta', text: 'a' }], { fail: true });
     expect(ev.at(-2)).toMatchObject({

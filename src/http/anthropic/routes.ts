@@ -39,11 +39,11 @@ async function routes(app: FastifyInstance, { pipeline }: AnthropicRoutesOptions
   });
 
   app.post('', async (req, reply) => {
-    const { request, thinking } = mapMessagesRequest(req.body);
+    const { request, thinking, singleToolUse } = mapMessagesRequest(req.body);
     const ctx = requestContext(req, reply, 'anthropic');
     // Errors before the first chunk are thrown here and rendered with their status.
     const result = await pipeline.generate(request, ctx);
-    const meta = { id: messageId(), model: result.model, thinking };
+    const meta = { id: messageId(), model: result.model, thinking, singleToolUse };
     if (!request.stream) {
       const body = messageBody(meta, await collect(result.chunks));
       void reply.header('x-sutazai-cache', result.cache);

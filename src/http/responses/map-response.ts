@@ -203,6 +203,8 @@ export function responseBody(meta: ResponseMeta, c: Collected): ResponseObject {
   if (c.thinking) output.push(reasoningItem(reasoningItemId(), c.thinking, itemStatus));
   if (c.text !== '' || c.toolCalls.length === 0)
     output.push(messageItem(messageItemId(), c.text, itemStatus));
-  for (const call of c.toolCalls) output.push(functionCallItem(functionCallItemId(), call, 'completed'));
+  // parallel_tool_calls: false → at most one call.
+  const calls = meta.body.parallel_tool_calls === false ? c.toolCalls.slice(0, 1) : c.toolCalls;
+  for (const call of calls) output.push(functionCallItem(functionCallItemId(), call, 'completed'));
   return responseObject(meta, state, output, c.usage);
 }

@@ -141,6 +141,9 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
         case 'tool_calls': {
           let out = closeReasoning('completed') + closeMessage('completed');
           for (const call of chunk.calls) {
+            // parallel_tool_calls: false → at most one call.
+            if (meta.body.parallel_tool_calls === false && output.some((o) => o.type === 'function_call'))
+              break;
             const id = functionCallItemId();
             const index = output.length;
             const started = functionCallItem(id, call, 'in_progress');
