@@ -38,6 +38,14 @@ async function routes(app: FastifyInstance, { pipeline }: AnthropicRoutesOptions
     done();
   });
 
+  // Token counting needs the model's tokenizer, which local servers do not expose uniformly.
+  app.post('/count_tokens', () => {
+    throw new GatewayError(
+      'SUTAZAI_ERR_NOT_FOUND',
+      'POST /v1/messages/count_tokens is not supported: this gateway has no tokenizer for its models; usage in each answer reports input_tokens',
+    );
+  });
+
   app.post('', async (req, reply) => {
     const { request, thinking, singleToolUse } = mapMessagesRequest(req.body);
     const ctx = requestContext(req, reply, 'anthropic');
