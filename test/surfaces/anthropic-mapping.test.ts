@@ -1,3 +1,4 @@
+import { MessageStream } from '@anthropic-ai/sdk/lib/MessageStream';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/catalogue.js';
 import { anthropicErrorBody, anthropicErrorType } from '../../src/http/anthropic/errors.js';
@@ -406,6 +407,69 @@ describe('stream mapping', () => {
       delta: { type: 'input_json_delta', partial_json: '{"x":1}' },
     });
     expect(ev[11]?.data).toMatchObject({ delta: { stop_reason: 'tool_use' } });
+  });
+
+  it("thinking, text and tool_use: the SDK's own MessageStream assembles the final message", async () => {
+    const ev = run(
+      [
+        { type: 'delta', text: '', thinking: 'hm' },
+        { type: 'delta', text: '', thinking: 'm' },
+        { type: 'delta', text: 'ok' },
+        { type: 'tool_calls', calls: [{ id: 'c1', name: 'f', arguments: { x: [1, 2] } }] },
+        done('stop'),
+      ],
+      true,
+    );
+    // MessageStream.fromReadableStream reads one event JSON per line (pings are not sent there).
+    const lines = ev
+      .filter((e) => e.event !== 'ping')
+      .map((e) => `${JSON.stringify(e.data)}\n`)
+      .join('');
+    const stream = MessageStream.fromReadableStream(new Response(lines).body!);
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([
+      { type: 'thinking', thinking: 'hmm', signature: '' },
+      { type: 'text', text: 'ok' },
+      { type: 'tool_use', id: 'c1', name: 'f', input: { x: [1, 2] } },
+    ]);
+    expect(final.stop_reason).toBe('tool_use');
+    expect(final.usage).toMatchObject({ input_tokens: 3, output_tokens: 2 });
+  });
+
+  it('disable_parallel_tool_use: only the first tool_use block, streamed or not', () => {
+    const calls = [
+      { id: 'c1', name: 'f', arguments: {} },
+      { id: 'c2', name: 'g', arguments: {} },
+    ];
+    const m = mapMessagesRequest({
+      ...base,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [{ name: 'f', input_schema: {} }],
+      tool_choice: { type: 'any', disable_parallel_tool_use: true },
+    });
+    expect(m.singleToolUse).toBe(true);
+    expect(mapMessagesRequest({ ...base, messages: [{ role: 'user', content: 'x' }] }).singleToolUse).toBe(
+      false,
+    );
+    const one = createAnthropicStreamMapper({
+      id: 'msg_1',
+      model: 'm',
+      thinking: false,
+      singleToolUse: true,
+    });
+    const events = parseSse(one.map({ type: 'tool_calls', calls }));
+    expect(events.filter((e) => e.event === 'content_block_start')).toHaveLength(1);
+    const body = messageBody(
+      { id: 'msg_1', model: 'm', thinking: false, singleToolUse: true },
+      {
+        text: '',
+        thinking: '',
+        toolCalls: calls,
+        finishReason: 'stop',
+        usage: { promptTokens: 1, completionTokens: 1 },
+      },
+    );
+    expect(body.content.map((b) => (b.type === 'tool_use' ? b.id : b.type))).toEqual(['c1']);
   });
 
   it('no content at all still pings and ends; a source without done ends as end_turn', () => {

@@ -100,6 +100,7 @@ describe('Anthropic surface over HTTP', () => {
     ['invalid JSON', 'POST', '', '{"model":', 400, 'invalid_request_error'],
     ['unknown path under /v1/messages', 'POST', '/batches', '{}', 404, 'not_found_error'],
     ['wrong method', 'GET', '', undefined, 404, 'not_found_error'],
+    ['count_tokens (not offered)', 'POST', '/count_tokens', '{}', 404, 'not_found_error'],
   ])('%s → status and type in the Anthropic envelope', async (_n, method, to, payload, status, type) => {
     const res = await fetch(url + to, {
       method,

@@ -1,3 +1,5 @@
+import { accumulateResponse } from 'openai/lib/responses/ResponseAccumulator';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/catalogue.js';
 import { mapResponsesRequest } from '../../src/http/responses/map-request.js';
@@ -233,6 +235,20 @@ describe('response mapping', () => {
       'incomplete',
     ],
     [
+      'thinking first, as a reasoning item',
+      { text: 'hi', thinking: 'let me see' },
+      [
+        {
+          type: 'reasoning',
+          summary: [],
+          content: [{ type: 'reasoning_text', text: 'let me see' }],
+          status: 'completed',
+        },
+        { type: 'message', content: [{ text: 'hi' }] },
+      ],
+      'completed',
+    ],
+    [
       'function call only',
       { toolCalls: [{ id: 'call_1', name: 'f', arguments: { a: 1 } }], finishReason: 'tool_calls' },
       [{ type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{"a":1}', status: 'completed' }],
@@ -258,7 +274,8 @@ describe('response mapping', () => {
     });
     expect(r.output).toMatchObject(output);
     expect(r.output).toHaveLength(output.length);
-    for (const o of r.output) expect(o.id).toMatch(o.type === 'message' ? /^msg_/ : /^fc_/);
+    for (const o of r.output)
+      expect(o.id).toMatch({ message: /^msg_/, function_call: /^fc_/, reasoning: /^rs_/ }[o.type]);
   });
 });
 
@@ -324,6 +341,50 @@ describe('stream mapping', () => {
     expect(cut.at(-2)?.data).toMatchObject({ item: { status: 'incomplete' } });
     expect(cut.at(-1)?.event).toBe('response.incomplete');
     expect(run([{ type: 'delta', text: 'a' }], { end: true }).at(-1)?.event).toBe('response.completed');
+  });
+
+  it("reasoning, text, a call: the openai SDK's own accumulator rebuilds the final response", () => {
+    const ev = run([
+      { type: 'delta', text: '', thinking: 'hm' },
+      { type: 'delta', text: '', thinking: 'm' },
+      { type: 'delta', text: 'ok' },
+      { type: 'tool_calls', calls: [{ id: 'c1', name: 'f', arguments: { x: 1 } }] },
+      done('stop'),
+    ]);
+    expect(ev.map((e) => e.event).slice(2, 9)).toEqual([
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.reasoning_text.delta',
+      'response.reasoning_text.delta',
+      'response.reasoning_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+    ]);
+    // Every event up to response.completed (which replaces the snapshot): the accumulator throws
+    // on an event whose item or content part it has not seen opened.
+    let snap: Response | undefined;
+    for (const e of ev.slice(0, -1)) snap = accumulateResponse(e.data as ResponseStreamEvent, snap);
+    const final = (ev.at(-1)?.data as { response: Response }).response;
+    expect(snap?.output).toEqual(final.output);
+    expect(final.output.map((o) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
+    expect(snap?.output_text).toBe('ok');
+  });
+
+  it('parallel_tool_calls: false → only the first call, streamed or not', () => {
+    const calls = [
+      { id: 'c1', name: 'f', arguments: {} },
+      { id: 'c2', name: 'g', arguments: {} },
+    ];
+    const m = meta({ parallel_tool_calls: false });
+    const body = responseBody(m, collected({ toolCalls: calls }));
+    expect(body.output.map((o) => (o.type === 'function_call' ? o.call_id : o.type))).toEqual(['c1']);
+    expect(body.parallel_tool_calls).toBe(false);
+    const stream = createResponsesStreamMapper(m);
+    const ev = parseSse(
+      stream.map({ type: 'tool_calls', calls }) + stream.map({ type: 'tool_calls', calls }),
+    );
+    expect(ev.filter((e) => e.event === 'response.output_item.added')).toHaveLength(1);
+    expect(responseBody(meta(), collected({ toolCalls: calls })).output).toHaveLength(2);
   });
 
   it('failure part-way → error then response.failed', () => {

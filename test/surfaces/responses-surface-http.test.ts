@@ -34,6 +34,12 @@ describe('Responses surface over HTTP', () => {
     expect(text).toBe(out);
   });
 
+  it('GET / lists both new surfaces', async () => {
+    const r = await fetch(`${s.gw.url}/`, { headers: { accept: 'application/json' } });
+    const j = (await r.json()) as { apis: Record<string, string> };
+    expect(j.apis).toMatchObject({ openaiResponses: '/v1/responses', anthropic: '/v1/messages' });
+  });
+
   it.each([
     ['invalid JSON', 'POST', '', '{"model":', 400, 'invalid_request_error'],
     ['retrieve by id (not stored)', 'GET', '/resp_123', undefined, 404, 'not_found_error'],

@@ -154,6 +154,8 @@ export interface MappedMessages {
   stopSequences: string[];
   /** Whether thinking output is wanted as `thinking` blocks. */
   thinking: boolean;
+  /** tool_choice.disable_parallel_tool_use: at most one tool_use block in the answer. */
+  singleToolUse: boolean;
 }
 
 export function mapMessagesRequest(body: unknown): MappedMessages {
@@ -182,5 +184,9 @@ export function mapMessagesRequest(body: unknown): MappedMessages {
     format: b.output_config?.format?.schema ?? undefined,
     think,
   });
-  return { request, stopSequences: stop ?? [], thinking: think === true };
+  const singleToolUse =
+    b.tool_choice !== undefined && 'disable_parallel_tool_use' in b.tool_choice
+      ? b.tool_choice.disable_parallel_tool_use === true
+      : false;
+  return { request, stopSequences: stop ?? [], thinking: think === true, singleToolUse };
 }

@@ -65,20 +65,23 @@ export interface MessageMeta {
   model: string;
   /** Emit thinking text as `thinking` blocks (the request enabled thinking). */
   thinking: boolean;
+  /** Keep only the first tool call (tool_choice.disable_parallel_tool_use). */
+  singleToolUse?: boolean;
 }
 
 export function messageBody(meta: MessageMeta, c: Collected): AnthropicMessageBody {
   const content: ContentBlock[] = [];
   if (meta.thinking && c.thinking) content.push({ type: 'thinking', thinking: c.thinking, signature: '' });
-  if (c.text !== '' || c.toolCalls.length === 0) content.push({ type: 'text', text: c.text });
-  for (const call of c.toolCalls) content.push(toolUseBlock(call));
+  const calls = meta.singleToolUse ? c.toolCalls.slice(0, 1) : c.toolCalls;
+  if (c.text !== '' || calls.length === 0) content.push({ type: 'text', text: c.text });
+  for (const call of calls) content.push(toolUseBlock(call));
   return {
     id: meta.id,
     type: 'message',
     role: 'assistant',
     model: meta.model,
     content,
-    stop_reason: stopReason(c.finishReason, c.toolCalls.length > 0),
+    stop_reason: stopReason(c.finishReason, calls.length > 0),
     stop_sequence: null,
     usage: toAnthropicUsage(c.usage),
   };

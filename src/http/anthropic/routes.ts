@@ -38,12 +38,20 @@ async function routes(app: FastifyInstance, { pipeline }: AnthropicRoutesOptions
     done();
   });
 
+  // Token counting needs the model's tokenizer, which local servers do not expose uniformly.
+  app.post('/count_tokens', () => {
+    throw new GatewayError(
+      'SUTAZAI_ERR_NOT_FOUND',
+      'POST /v1/messages/count_tokens is not supported: this gateway has no tokenizer for its models; usage in each answer reports input_tokens',
+    );
+  });
+
   app.post('', async (req, reply) => {
-    const { request, thinking } = mapMessagesRequest(req.body);
+    const { request, thinking, singleToolUse } = mapMessagesRequest(req.body);
     const ctx = requestContext(req, reply, 'anthropic');
     // Errors before the first chunk are thrown here and rendered with their status.
     const result = await pipeline.generate(request, ctx);
-    const meta = { id: messageId(), model: result.model, thinking };
+    const meta = { id: messageId(), model: result.model, thinking, singleToolUse };
     if (!request.stream) {
       const body = messageBody(meta, await collect(result.chunks));
       void reply.header('x-sutazai-cache', result.cache);

@@ -98,6 +98,7 @@ export function createAnthropicStreamMapper(meta: MessageMeta): AnthropicStreamM
         case 'tool_calls': {
           let out = '';
           for (const call of chunk.calls) {
+            if (meta.singleToolUse && sawTools) break;
             sawTools = true;
             out += closeBlock();
             index++;

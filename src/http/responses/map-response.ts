@@ -39,7 +39,21 @@ export interface FunctionCallItem {
   status: 'in_progress' | 'completed' | 'incomplete';
 }
 
-export type OutputItem = MessageItem | FunctionCallItem;
+export interface ReasoningText {
+  type: 'reasoning_text';
+  text: string;
+}
+
+/** The model's thinking (Ollama `thinking`), as a reasoning item with its text as content. */
+export interface ReasoningItem {
+  type: 'reasoning';
+  id: string;
+  summary: never[];
+  content: ReasoningText[];
+  status: 'in_progress' | 'completed' | 'incomplete';
+}
+
+export type OutputItem = ReasoningItem | MessageItem | FunctionCallItem;
 
 export interface ResponseObject {
   id: string;
@@ -72,6 +86,7 @@ const hexId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}
 export const responseId = (): string => hexId('resp');
 export const messageItemId = (): string => hexId('msg');
 export const functionCallItemId = (): string => hexId('fc');
+export const reasoningItemId = (): string => hexId('rs');
 
 export function toResponsesUsage(u: Usage): ResponsesUsage {
   const input = Number.isFinite(u.promptTokens) ? u.promptTokens : 0;
@@ -106,6 +121,18 @@ export function messageItem(id: string, text: string, status: MessageItem['statu
     status,
     role: 'assistant',
     content: text === '' && status === 'in_progress' ? [] : [outputText(text)],
+  };
+}
+
+export const reasoningText = (text: string): ReasoningText => ({ type: 'reasoning_text', text });
+
+export function reasoningItem(id: string, text: string, status: ReasoningItem['status']): ReasoningItem {
+  return {
+    type: 'reasoning',
+    id,
+    summary: [],
+    content: text === '' && status === 'in_progress' ? [] : [reasoningText(text)],
+    status,
   };
 }
 
@@ -173,8 +200,11 @@ export function responseBody(meta: ResponseMeta, c: Collected): ResponseObject {
   const state = statusFor(c.finishReason);
   const itemStatus = state.status === 'completed' ? 'completed' : 'incomplete';
   const output: OutputItem[] = [];
+  if (c.thinking) output.push(reasoningItem(reasoningItemId(), c.thinking, itemStatus));
   if (c.text !== '' || c.toolCalls.length === 0)
     output.push(messageItem(messageItemId(), c.text, itemStatus));
-  for (const call of c.toolCalls) output.push(functionCallItem(functionCallItemId(), call, 'completed'));
+  // parallel_tool_calls: false → at most one call.
+  const calls = meta.body.parallel_tool_calls === false ? c.toolCalls.slice(0, 1) : c.toolCalls;
+  for (const call of calls) output.push(functionCallItem(functionCallItemId(), call, 'completed'));
   return responseObject(meta, state, output, c.usage);
 }

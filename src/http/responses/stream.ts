@@ -9,6 +9,9 @@ import {
   messageItem,
   messageItemId,
   outputText,
+  reasoningItem,
+  reasoningItemId,
+  reasoningText,
   responseObject,
   statusFor,
   type OutputItem,
@@ -36,6 +39,7 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
   let finished = false;
   const output: OutputItem[] = [];
   let msg: { id: string; index: number; text: string } | undefined;
+  let rs: { id: string; index: number; text: string } | undefined;
 
   const ev = (type: string, data: Record<string, unknown>) =>
     sseEvent(type, { type, sequence_number: seq++, ...data });
@@ -54,10 +58,47 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
     );
   };
 
+  const closeReasoning = (status: 'completed' | 'incomplete') => {
+    if (!rs) return '';
+    const { id, index, text } = rs;
+    rs = undefined;
+    const item = reasoningItem(id, text, status);
+    output[index] = item;
+    const at = { item_id: id, output_index: index, content_index: 0 };
+    return (
+      ev('response.reasoning_text.done', { ...at, text }) +
+      ev('response.content_part.done', { ...at, part: reasoningText(text) }) +
+      ev('response.output_item.done', { output_index: index, item })
+    );
+  };
+
+  /** Reasoning text: its item and content part opened on first use. */
+  const reasoning = (delta: string) => {
+    let out = closeMessage('completed');
+    if (!rs) {
+      rs = { id: reasoningItemId(), index: output.length, text: '' };
+      const item = reasoningItem(rs.id, '', 'in_progress');
+      output.push(item);
+      out += ev('response.output_item.added', { output_index: rs.index, item });
+      out += ev('response.content_part.added', {
+        item_id: rs.id,
+        output_index: rs.index,
+        content_index: 0,
+        part: reasoningText(''),
+      });
+    }
+    rs.text += delta;
+    return (
+      out +
+      ev('response.reasoning_text.delta', { item_id: rs.id, output_index: rs.index, content_index: 0, delta })
+    );
+  };
+
   const closing = (reason: FinishReason, usage: Usage) => {
     finished = true;
     const state = statusFor(reason);
-    const out = closeMessage(state.status === 'completed' ? 'completed' : 'incomplete');
+    const itemStatus = state.status === 'completed' ? 'completed' : 'incomplete';
+    const out = closeReasoning(itemStatus) + closeMessage(itemStatus);
     const type = state.status === 'completed' ? 'response.completed' : 'response.incomplete';
     return out + ev(type, { response: responseObject(meta, state, output, usage) });
   };
@@ -73,8 +114,9 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
       if (finished) return '';
       switch (chunk.type) {
         case 'delta': {
-          if (chunk.text === '') return '';
-          let out = '';
+          let out = chunk.thinking ? reasoning(chunk.thinking) : '';
+          if (chunk.text === '') return out;
+          out += closeReasoning('completed');
           if (!msg) {
             msg = { id: messageItemId(), index: output.length, text: '' };
             const item = messageItem(msg.id, '', 'in_progress');
@@ -97,8 +139,11 @@ export function createResponsesStreamMapper(meta: ResponseMeta): ResponsesStream
           );
         }
         case 'tool_calls': {
-          let out = closeMessage('completed');
+          let out = closeReasoning('completed') + closeMessage('completed');
           for (const call of chunk.calls) {
+            // parallel_tool_calls: false → at most one call.
+            if (meta.body.parallel_tool_calls === false && output.some((o) => o.type === 'function_call'))
+              break;
             const id = functionCallItemId();
             const index = output.length;
             const started = functionCallItem(id, call, 'in_progress');

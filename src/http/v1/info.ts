@@ -80,7 +80,13 @@ export async function v1InfoRoutes(app: FastifyInstance, deps: V1InfoDeps) {
     version: VERSION,
     description: 'Gateway for local LLM servers',
     features: deps.features(),
-    apis: { sutazai: '/api/v1', openai: '/v1', ollama: '/api' },
+    apis: {
+      sutazai: '/api/v1',
+      openai: '/v1',
+      openaiResponses: '/v1/responses',
+      anthropic: '/v1/messages',
+      ollama: '/api',
+    },
   });
 
   app.get('/health', { config: { cache: { ttlS: 5 } } }, async (_req, reply) => {
