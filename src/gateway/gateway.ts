@@ -13,6 +13,7 @@ import {
 } from '../upstreams/health-monitor.js';
 import { createModelCatalog, createUpstreams } from '../upstreams/registry.js';
 import type { UpstreamAdapter } from '../upstreams/types.js';
+import { createOllamaAdmin, type OllamaAdmin } from '../upstreams/ollama/manage.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -37,6 +38,10 @@ export interface Gateway {
   tasks: TaskService;
   /** Metrics and alerts; absent when SUTAZAI_METRICS=false. buildApp() adds its request hooks. */
   metrics?: MetricsService;
+  /** Ollama model management (pull, delete, ps, show, version) on the Ollama upstreams. */
+  ollamaAdmin: OllamaAdmin;
+  /** Refresh the model catalog now (after a pull or a delete). */
+  refreshModels(): Promise<void>;
   /** Release everything, in reverse order of creation. */
   close(): Promise<void>;
 }
@@ -57,6 +62,10 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
   });
   const catalog = createModelCatalog({ adapters, refreshMs: config.modelRefreshMs });
   closers.push(() => catalog.close());
+
+  // [model management] Ollama pull/delete/ps/show/version, forwarded (src/http/ollama/model-admin.ts)
+  const ollamaAdmin = createOllamaAdmin(config.upstreams);
+  closers.push(() => ollamaAdmin.close());
 
   const health = createHealthMonitor(adapters);
   closers.push(() => health.close());
@@ -123,6 +132,12 @@ export async function createGateway(config: Config, logger: Logger): Promise<Gat
     system,
     cache: responseCache,
     tasks: tasks.service,
+    ollamaAdmin,
+    async refreshModels() {
+      // A refresh already under way may have listed the models before the change: run one more.
+      await catalog.refresh();
+      await catalog.refresh();
+    },
     ...(metrics ? { metrics } : {}),
     features: () => features,
     async dependencies() {
