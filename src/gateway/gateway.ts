@@ -34,6 +34,7 @@ import { createRedisLimiter } from '../limits/redis-limiter.js';
 import type { Limiter } from '../limits/types.js';
 import { Counter } from 'prom-client';
 import { createUsageRecorder, type UsageRecorder } from '../usage/recorder.js';
+import { createOllamaAdmin, type OllamaAdmin } from '../upstreams/ollama/manage.js';
 import { buildStages } from './stages.js';
 
 type Check = () => DependencyStatus | Promise<DependencyStatus>;
@@ -70,6 +71,10 @@ export interface Gateway {
   metrics?: MetricsService;
   /** The per-model wait queue (its stage follows the cache). */
   admission: Admission;
+  /** Ollama model management (pull, delete, ps, show, version) on the Ollama upstreams. */
+  ollamaAdmin: OllamaAdmin;
+  /** Refresh the model catalog now (after a pull or a delete). */
+  refreshModels(): Promise<void>;
   /** Release everything, in reverse order of creation. */
   close(): Promise<void>;
 }
@@ -105,6 +110,11 @@ export async function createGateway(
     retries: config.upstreamRetries,
   });
   closers.push(() => catalog.close());
+
+  // [model management] Ollama pull/delete/ps/show/version, forwarded (src/http/ollama/model-admin.ts)
+  const ollamaAdmin = createOllamaAdmin(config.upstreams);
+  closers.push(() => ollamaAdmin.close());
+
   const warm = createWarmKeeper(members, (upstream, model, err) =>
     logger.warn({ err, upstream, model }, 'could not preload a warm model'),
   );
@@ -305,6 +315,12 @@ export async function createGateway(
     auth,
     ...(usage ? { usage } : {}),
     usageRepo: tasks.store.usage,
+    ollamaAdmin,
+    async refreshModels() {
+      // A refresh already under way may have listed the models before the change: run one more.
+      await catalog.refresh();
+      await catalog.refresh();
+    },
     ...(metrics ? { metrics } : {}),
     admission,
     features: () => features,

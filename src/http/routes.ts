@@ -33,7 +33,13 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   { name: 'anthropic', plugin: (gw) => (app) => anthropicRoutes(app, { pipeline: gw.pipeline }) },
   {
     name: 'ollama',
-    plugin: (gw) => (app) => ollamaRoutes(app, { pipeline: gw.pipeline, config: gw.config }),
+    plugin: (gw) => (app) =>
+      ollamaRoutes(app, {
+        pipeline: gw.pipeline,
+        config: gw.config,
+        admin: gw.ollamaAdmin,
+        refreshModels: () => gw.refreshModels(),
+      }),
   },
   { name: 'cache', plugin: (gw) => (app) => cacheRoutes(app, { cache: gw.cache }) },
   { name: 'tasks', plugin: (gw) => tasksRoutes(gw.tasks) },

@@ -20,14 +20,20 @@ export function withTag(name: string): string {
 export interface ModelRegistry {
   readonly all: readonly SimModel[];
   find(name: string): SimModel | undefined;
+  /** Add a model (pull, copy, create); `like` = copy its kind. Returns the new model. */
+  add(name: string, kind: SimModel['kind']): SimModel;
+  /** Remove a model (delete); false when there was none. */
+  remove(name: string): boolean;
 }
 
 export function createModelRegistry(chat: readonly string[], embed: readonly string[]): ModelRegistry {
   const started = new Date();
   const byName = new Map<string, SimModel>();
+  let all: SimModel[] | undefined;
   const add = (raw: string, kind: SimModel['kind']): void => {
     const name = withTag(raw);
     if (byName.has(name)) return;
+    all = undefined;
     const digest = createHash('sha256').update(`sutazai-sim:${name}`).digest('hex');
     const base = name.slice(name.lastIndexOf('/') + 1).split(':')[0] ?? name;
     byName.set(name, {
@@ -42,10 +48,19 @@ export function createModelRegistry(chat: readonly string[], embed: readonly str
   };
   for (const m of chat) add(m, 'chat');
   for (const m of embed) add(m, 'embed');
-  const all = [...byName.values()];
   return {
-    all,
+    get all() {
+      return (all ??= [...byName.values()]);
+    },
     find: (name) => byName.get(withTag(name)),
+    add(name, kind) {
+      add(name, kind);
+      return byName.get(withTag(name)) as SimModel;
+    },
+    remove(name) {
+      all = undefined;
+      return byName.delete(withTag(name));
+    },
   };
 }
 

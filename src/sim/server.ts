@@ -8,6 +8,7 @@ import { readJson, sendJson, sendText, SimHttpError } from './http.js';
 import type { JsonObject } from './http.js';
 import { ollamaChat, ollamaEmbed, ollamaEmbeddings, ollamaGenerate, sendOllamaError } from './ollama.js';
 import { ollamaPs, ollamaRoot, ollamaShow, ollamaTags, ollamaVersion } from './ollama-info.js';
+import { ollamaCopy, ollamaCreate, ollamaDelete, ollamaPull, ollamaPush } from './ollama-admin.js';
 import { openaiChat, openaiCompletions, openaiEmbeddings, openaiModel, openaiModels } from './openai.js';
 import { sendOpenAIError } from './openai-render.js';
 import { defaultFaults, faultProblems, resolveSimOptions } from './options.js';
@@ -35,6 +36,11 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['/api/tags', { methods: GET_HEAD, handle: ollamaTags }],
   ['/api/ps', { methods: GET_HEAD, handle: ollamaPs }],
   ['/api/show', { methods: POST, body: ollamaShow }],
+  ['/api/pull', { methods: POST, body: ollamaPull }],
+  ['/api/push', { methods: POST, body: ollamaPush }],
+  ['/api/create', { methods: POST, body: ollamaCreate }],
+  ['/api/copy', { methods: POST, body: ollamaCopy }],
+  ['/api/delete', { methods: ['DELETE'], body: ollamaDelete }],
   ['/api/chat', { methods: POST, body: ollamaChat }],
   ['/api/generate', { methods: POST, body: ollamaGenerate }],
   ['/api/embed', { methods: POST, body: ollamaEmbed }],
@@ -98,7 +104,7 @@ function dispatch(ctx: SimContext, ex: Exchange, path: string): void {
     return;
   }
   try {
-    if (route.body !== undefined && method === 'POST') {
+    if (route.body !== undefined && (method === 'POST' || method === 'DELETE')) {
       const handler = route.body;
       readJson(ex.req).then(
         (body) => {

@@ -238,7 +238,10 @@ export const embedBodySchema = z.object({
   keep_alive: keepAliveSchema,
 });
 
+const EMBED_FIELDS: ReadonlySet<string> = new Set(Object.keys(embedBodySchema.shape));
+
 export function mapEmbedRequest(body: unknown): EmbedRequest {
+  refuseUnknownFields(body, EMBED_FIELDS);
   const b = parseBody(embedBodySchema, body);
   const input = typeof b.input === 'string' ? (b.input === '' ? [] : [b.input]) : (b.input ?? []);
   const options = mapOptions(b.options);
@@ -263,7 +266,10 @@ export const embeddingsBodySchema = z.object({
 });
 
 /** Legacy `/api/embeddings`: one prompt, one vector. */
+const EMBEDDINGS_FIELDS: ReadonlySet<string> = new Set(Object.keys(embeddingsBodySchema.shape));
+
 export function mapEmbeddingsRequest(body: unknown): EmbedRequest {
+  refuseUnknownFields(body, EMBEDDINGS_FIELDS);
   const b = parseBody(embeddingsBodySchema, body);
   const options = mapOptions(b.options);
   return definedOnly<EmbedRequest>({

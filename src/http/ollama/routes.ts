@@ -1,12 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { Config } from '../../config/config.js';
 import { errors } from '../../errors/catalogue.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import { collect } from '../../pipeline/stream.js';
 import type { Chunk, GenerationRequest } from '../../pipeline/types.js';
 import { requestContext } from '../context.js';
-import { parseBody } from '../../errors/validation.js';
 import { findModel } from '../../pipeline/models.js';
 import { ollamaErrorHandler } from './errors.js';
 import {
@@ -27,7 +25,6 @@ import {
   generateDoneLine,
   generateLine,
   loadBody,
-  showBody,
   tagsBody,
   type LineMeta,
   type Measured,
@@ -35,10 +32,16 @@ import {
 import { writeGeneration } from '../stream/writer.js';
 import { ollamaStream, type LineSource } from './stream.js';
 import { boundedJsonParser } from '../json-body.js';
+import type { OllamaAdmin } from '../../upstreams/ollama/manage.js';
+import { registerModelAdmin } from './model-admin.js';
 
 export interface OllamaRoutesOptions {
   pipeline: Pipeline;
   config: Config;
+  /** Model management on the Ollama upstreams (pull, delete, ps, show, version…). */
+  admin: OllamaAdmin;
+  /** Refresh the model catalog now. */
+  refreshModels: () => Promise<void>;
 }
 
 /**
@@ -46,8 +49,6 @@ export interface OllamaRoutesOptions {
  * streaming ≥ 0.8), so it names the Ollama API level this surface implements, not our own version.
  */
 export const OLLAMA_COMPAT_VERSION = '0.12.0';
-
-const showSchema = z.object({ model: z.string().nullish(), name: z.string().nullish() });
 
 type Done = Extract<Chunk, { type: 'done' }>;
 const EMPTY_DONE: Done = {
@@ -109,7 +110,10 @@ function lineSource(kind: GenerationRequest['kind'], model: string, measured: ()
  * The Ollama-native surface (`/api/*`). Encapsulated: its error handler answers `{"error":"..."}`,
  * and any request content type is read as JSON, as Ollama does (`curl -d` sends form encoding).
  */
-export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app, { pipeline, config }) => {
+export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (
+  app,
+  { pipeline, config, admin, refreshModels },
+) => {
   app.setErrorHandler(ollamaErrorHandler);
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, boundedJsonParser(app, config.maxJsonDepth, 'ignore'));
@@ -162,17 +166,6 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
 
   app.get('/api/tags', async () => tagsBody(await pipeline.listModels()));
 
-  app.post('/api/show', async (req) => {
-    const b = parseBody(showSchema, req.body);
-    const name = b.model ?? b.name;
-    if (!name) throw errors.validation('model is required', 'model');
-    const found = findModel(await pipeline.listModels(), name);
-    if (!found) throw errors.modelNotFound(name);
-    return showBody(found);
-  });
-
-  // No adapter call reports which models an upstream has loaded; an empty list is the honest answer.
-  app.get('/api/ps', async () => ({ models: [] }));
-
-  app.get('/api/version', async () => ({ version: OLLAMA_COMPAT_VERSION }));
+  // [model management] pull, push, create, copy, delete, ps, show, version
+  registerModelAdmin(app, { admin, pipeline, refreshModels, fallbackVersion: OLLAMA_COMPAT_VERSION });
 };
