@@ -110,7 +110,7 @@ describe('Ollama model management through the gateway', () => {
     const flagged: string[] = [];
     const app = Fastify();
     app.addHook('onRoute', (r) => {
-      if ((r.config as { admin?: boolean } | undefined)?.admin === true)
+      if ((r.config)?.admin === true)
         flagged.push(`${String(r.method)} ${r.url}`);
     });
     await app.register((scope, _o, done) => {
