@@ -58,7 +58,7 @@ function fakeAdapter(id, chunks) {
 }
 
 const req = { kind: 'chat', model: 'm', messages: [], stream: false };
-const signal = new AbortController().signal;
+const signal = new globalThis.AbortController().signal;
 
 async function drain(source) {
   let n = 0;
