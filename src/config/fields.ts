@@ -126,7 +126,7 @@ export const FIELDS = {
   breakerMaxBackoffMs: {
     env: 'SUTAZAI_BREAKER_MAX_BACKOFF_MS',
     flag: 'breaker-max-backoff-ms',
-    schema: int(10).default(2000),
+    schema: int(10).default(1000),
     doc: 'Longest wait between probes of an open circuit (ms): bounds how late a recovered upstream is readmitted.',
   },
   upstreamRetries: {

@@ -18,7 +18,13 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 /** The one place that decides whether a task failure is retried, and what the client sees. */
 export function classifyError(err: unknown): { retryable: boolean; error: TaskErrorInfo } {
   if (isGatewayError(err)) {
-    return { retryable: TRANSIENT.has(err.code), error: { code: err.code, message: err.publicMessage } };
+    // A whole-call limit (SUTAZAI_TIMEOUT_MS) cut an answer that was merely long: another attempt
+    // would be cut the same way. Time-to-first-token and inter-token timeouts stay transient.
+    const merelyLong = err.code === 'SUTAZAI_ERR_UPSTREAM_TIMEOUT' && err.message.endsWith('(total)');
+    return {
+      retryable: TRANSIENT.has(err.code) && !merelyLong,
+      error: { code: err.code, message: err.publicMessage },
+    };
   }
   return {
     retryable: false,

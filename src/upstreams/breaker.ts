@@ -12,7 +12,7 @@ export interface BreakerOptions {
   failures?: number;
   /** First open period, ms; doubles on each failed probe. Default 250. */
   backoffMs?: number;
-  /** Longest open period, ms. Default 2000. */
+  /** Longest open period, ms. Default 1000. */
   maxBackoffMs?: number;
   /** Clock (tests); default Date.now. */
   now?: () => number;
@@ -41,7 +41,7 @@ export class CircuitBreaker {
   ) {
     this.threshold = opts.failures ?? 3;
     this.baseMs = opts.backoffMs ?? 250;
-    this.maxMs = Math.max(opts.maxBackoffMs ?? 2000, this.baseMs);
+    this.maxMs = Math.max(opts.maxBackoffMs ?? 1000, this.baseMs);
     this.now = opts.now ?? Date.now;
   }
 

@@ -126,8 +126,11 @@ export function createHealthMonitor(
     const timedOut = !h.ok && limit.signal.aborted;
     m.probe = { ...h, ...(timedOut ? { error: `no answer within ${timeoutMs} ms` } : {}), at: Date.now() };
     if (loaded !== undefined || m.adapter.loadedModels === undefined) m.setLoaded(loaded);
+    // A refused connection is certain; a slow or failing answer counts like a failed call (an
+    // overloaded machine must not eject a working upstream on one late probe).
+    const certain = !timedOut && (h.error?.startsWith('SUTAZAI_ERR_UPSTREAM_UNAVAILABLE') ?? false);
     if (h.ok) m.breaker.success();
-    else m.breaker.failure(`probe failed: ${m.probe.error ?? 'no answer'}`, true);
+    else m.breaker.failure(`probe failed: ${m.probe.error ?? 'no answer'}`, certain);
   }
 
   /** One probe per upstream at a time; an open circuit is probed only once its backoff ended. */

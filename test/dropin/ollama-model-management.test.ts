@@ -110,8 +110,7 @@ describe('Ollama model management through the gateway', () => {
     const flagged: string[] = [];
     const app = Fastify();
     app.addHook('onRoute', (r) => {
-      if ((r.config)?.admin === true)
-        flagged.push(`${String(r.method)} ${r.url}`);
+      if (r.config?.admin === true) flagged.push(`${String(r.method)} ${r.url}`);
     });
     await app.register((scope, _o, done) => {
       registerModelAdmin(scope, {
