@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors/catalogue.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
 import { FairLane, LANE_INDEX, LANES, type Lane } from './lanes.js';
+import { Promises } from './reservations.js';
 
 /** How admission bounds each model's wait queue (built from config by settingsFrom()). */
 export interface AdmissionSettings {
@@ -86,8 +87,8 @@ class Gate {
   others = 0;
   waiting = 0;
   readonly lanes = [new FairLane<Waiter>(), new FairLane<Waiter>(), new FairLane<Waiter>()] as const;
-  /** Per lane: the queue reached its bound and takes no one until it has drained to REOPEN of it. */
-  readonly closed = [false, false, false];
+  /** Per lane: when the clients it turned away were told to come back. */
+  readonly promises = [new Promises(), new Promises(), new Promises()] as const;
   constructor(readonly model: string) {}
   waitersUpTo(li: number): number {
     let n = 0;
@@ -106,14 +107,8 @@ const asError = (reason: unknown): Error =>
  */
 const HEADROOM = 0.9;
 
-/**
- * A lane whose queue reached the bound takes new requests again once the expected wait of its
- * tail is under this share of the bound. Without it the places that free up go to whoever asks
- * at that instant: a closed-loop client that was just answered, never one that honoured its
- * Retry-After (bench/overload: 85 of 300 clients were ever answered). Rejected clients are told
- * to come back between half the drain time and all of it, when the lane is open again.
- */
-const REOPEN = 0.5;
+/** Shortest time a client is told to wait: Retry-After counts whole seconds. */
+const MIN_RETRY_MS = 1000;
 
 /** Weight of a new measurement in the service-time average once a few have been seen. */
 const EWMA_ALPHA = 0.1;
@@ -160,24 +155,28 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return ((ahead + 1) * slowServiceMs(model)) / Math.max(1, usable);
   }
 
-  function overloaded(g: Gate, li: number, slots: number, reason: RejectReason): GatewayError {
+  /** Service intervals per ms of a lane: its usable slots over the mean service time. */
+  const spacingMs = (model: string, li: number, slots: number): number =>
+    serviceMs(model) / Math.max(1, li === 0 ? slots : othersLimit(slots));
+
+  function overloaded(g: Gate, li: 0 | 1 | 2, slots: number, reason: RejectReason): GatewayError {
     const lane = LANES[li] ?? 'interactive';
     deps.observer?.rejected?.(g.model, lane, reason);
     const ahead = g.waitersUpTo(li);
-    // By the time the queue ahead has drained this request would start at once. Clients turned
-    // away together are told different times between half of that and all of it, so they do not
-    // come back together (a burst that would queue in the gateway, then leave the queue empty).
-    const drainMs = (ahead * serviceMs(g.model)) / Math.max(1, li === 0 ? slots : othersLimit(slots));
-    const retryAfter = Math.min(3600, Math.max(1, (drainMs / 1000) * (0.5 + Math.random() / 2)));
     const bound = settings.timeoutMs[lane];
+    // The first time the real queue has a place for one more within the bound, and at least one
+    // service interval after the last client told to come back (src/admission/reservations.ts).
+    const t = now();
+    const gap = spacingMs(g.model, li, slots);
+    const room = Math.max(0, ahead + 1 - Math.floor((bound * HEADROOM) / Math.max(1, gap)));
+    const at = g.promises[li].promise(t + Math.max(MIN_RETRY_MS, room * gap), gap);
+    const retryAfter = Math.min(86_400, (at - t) / 1000);
     const why =
       reason === 'queue_full'
         ? `${g.waiting} requests are already waiting`
         : reason === 'timeout'
           ? `the request waited over ${(bound / 1000).toFixed(1)} s without a free slot`
-          : g.closed[li] === true && ahead > 0
-            ? `${ahead} requests are ahead (the queue takes requests again once its wait is under ${((bound * HEADROOM * REOPEN) / 1000).toFixed(1)} s)`
-            : `${ahead} requests are ahead and the expected wait exceeds ${(bound / 1000).toFixed(1)} s`;
+          : `${ahead} requests are ahead and ${g.promises[li].size - 1} more were told to come back; the wait would exceed ${(bound / 1000).toFixed(1)} s`;
     return new GatewayError(
       'SUTAZAI_ERR_OVERLOADED',
       `model '${g.model}' is at capacity (${slots} concurrent generations): ${why}; retry in ${Math.ceil(retryAfter)} s`,
@@ -263,16 +262,23 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     }
     const bound = settings.timeoutMs[lane];
     const ahead = g.waitersUpTo(li);
+    const t = now();
+    const promises = g.promises[li];
+    // A client coming back when it was told to takes its place; one arriving unannounced goes
+    // behind those who will be back before it would start.
+    const returning = promises.claim(t);
     const expected = waitFor(model, li, slots, ahead);
-    if (g.closed[li] === true && expected <= bound * HEADROOM * REOPEN) g.closed[li] = false;
     const reason: RejectReason | undefined =
       g.waiting >= settings.maxQueue
         ? 'queue_full'
-        : expected > bound * HEADROOM || g.closed[li] === true
-          ? 'wait_bound'
-          : undefined;
+        : returning
+          ? expected > bound
+            ? 'wait_bound'
+            : undefined
+          : waitFor(model, li, slots, ahead + promises.dueBy(t + expected)) > bound * HEADROOM
+            ? 'wait_bound'
+            : undefined;
     if (reason !== undefined) {
-      g.closed[li] = true;
       const err = overloaded(g, li, slots, reason);
       if (g.active === 0 && g.waiting === 0) gates.delete(model);
       throw err;
