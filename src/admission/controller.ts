@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors/catalogue.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
+import { ServiceEstimates } from './estimate.js';
 import { FairLane, LANE_INDEX, LANES, type Lane } from './lanes.js';
 import { Promises } from './reservations.js';
 
@@ -110,11 +111,6 @@ const HEADROOM = 0.9;
 /** Shortest time a client is told to wait: Retry-After counts whole seconds. */
 const MIN_RETRY_MS = 1000;
 
-/** Weight of a new measurement in the service-time average once a few have been seen. */
-const EWMA_ALPHA = 0.1;
-/** Service-time estimates kept for models no longer gated (bounded: only models that answered). */
-const MAX_ESTIMATES = 1000;
-
 /**
  * The gateway's wait queue, one per model: requests start while the model has a free slot, else
  * wait in their lane (interactive, batch, background; round-robin between callers in a lane) as
@@ -126,8 +122,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const { settings } = deps;
   const now = deps.now ?? (() => performance.now());
   const gates = new Map<string, Gate>();
-  /** Per model: [mean service ms, samples, mean absolute deviation ms]. */
-  const estimates = new Map<string, [number, number, number]>();
+  const estimates = new ServiceEstimates(settings.priorServiceMs);
 
   const slotsOf = (model: string): number => {
     const cap = deps.capacity(model);
@@ -137,12 +132,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   /** Slots the batch and background lanes may hold together. */
   const othersLimit = (slots: number): number =>
     slots <= 1 ? slots : slots - Math.min(slots - 1, Math.ceil(slots * settings.interactiveReserve));
-  const serviceMs = (model: string): number => estimates.get(model)?.[0] ?? settings.priorServiceMs;
-  /** A service time on the slow side (mean + mean deviation), for the admission decision. */
-  const slowServiceMs = (model: string): number => {
-    const e = estimates.get(model);
-    return e === undefined ? settings.priorServiceMs : e[0] + e[2];
-  };
+  const serviceMs = (model: string): number => estimates.meanMs(model);
+  const slowServiceMs = (model: string): number => estimates.slowMs(model);
   const canStart = (g: Gate, li: number, slots: number): boolean =>
     g.active < slots && (li === 0 || g.others < othersLimit(slots));
 
@@ -197,24 +188,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         released = true;
         g.active--;
         if (li > 0) g.others--;
-        if (completed) measure(g.model, now() - grantedAt);
+        if (completed) estimates.measure(g.model, now() - grantedAt);
         dispatch(g);
       },
     };
-  }
-
-  function measure(model: string, ms: number): void {
-    const e = estimates.get(model);
-    if (e === undefined) {
-      if (estimates.size >= MAX_ESTIMATES) estimates.delete(estimates.keys().next().value ?? '');
-      estimates.set(model, [ms, 1, 0]);
-      return;
-    }
-    e[1]++;
-    // A plain mean for the first samples, then a moving average that follows changes.
-    const w = Math.max(EWMA_ALPHA, 1 / e[1]);
-    e[2] += (Math.abs(ms - e[0]) - e[2]) * w;
-    e[0] += (ms - e[0]) * w;
   }
 
   function dispatch(g: Gate): void {
