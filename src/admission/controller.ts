@@ -159,8 +159,15 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     // service interval after the last client told to come back (src/admission/reservations.ts).
     const t = now();
     const gap = spacingMs(g.model, li, slots);
-    const room = Math.max(0, ahead + 1 - Math.floor((bound * HEADROOM) / Math.max(1, gap)));
-    const at = g.promises[li].promise(t + Math.max(MIN_RETRY_MS, room * gap), gap);
+    const fits = Math.max(1, Math.floor((bound * HEADROOM) / Math.max(1, gap)));
+    const room = Math.max(0, ahead + 1 - fits);
+    // Returns one service interval apart keep the queue as long as it is; closer together while
+    // it is shorter than the bound allows, so it fills up again (a short queue runs dry when a
+    // few clients do not come back).
+    // Before any answer was timed the gap comes from the prior (1 s), likely too long: halve it.
+    const fill = estimates.measured(g.model) ? (ahead + 1) / fits : 0;
+    const spacing = gap * Math.min(1, Math.max(0.5, fill));
+    const at = g.promises[li].promise(t + Math.max(MIN_RETRY_MS, room * gap), spacing);
     const retryAfter = Math.min(86_400, (at - t) / 1000);
     const why =
       reason === 'queue_full'

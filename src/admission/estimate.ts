@@ -17,6 +17,11 @@ export class ServiceEstimates {
     return this.byModel.get(model)?.[0] ?? this.priorMs;
   }
 
+  /** Whether the model has answered at least once (else the estimates are the prior). */
+  measured(model: string): boolean {
+    return this.byModel.has(model);
+  }
+
   /** On the slow side (mean + mean deviation): what admission plans with. */
   slowMs(model: string): number {
     const e = this.byModel.get(model);
