@@ -10,7 +10,8 @@
 // rejection latency, how many clients got at least one answer, the gateway's peak RSS.
 //
 //   npm run build && node bench/overload.mjs [--clients 300,1000] [--duration 40] [--warmup 5]
-//                                            [--bound-ms 10000] [--out bench/results/overload.json]
+//                      [--bound-ms 10000] [--abba] [--out bench/results/overload.json]
+// --abba runs direct, gateway, gateway, direct for each client count and compares the means.
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '5' },
     'bound-ms': { type: 'string', default: '10000' },
     out: { type: 'string', default: 'bench/results/overload.json' },
+    abba: { type: 'boolean', default: false },
   },
 });
 const CLIENTS = args.clients.split(',').map(Number);
@@ -38,6 +40,11 @@ const SIM = { parallel: 4, maxQueue: 512, tps: 50, tokens: 25, ttftMs: 50 };
 const SERVICE_MS = SIM.ttftMs + (SIM.tokens / SIM.tps) * 1000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Mean goodput of several runs of one side. */
+const mean = (rs) => ({
+  answersPerS: rs.reduce((s, r) => s + r.answersPerS, 0) / rs.length,
+  tokensPerS: rs.reduce((s, r) => s + r.tokensPerS, 0) / rs.length,
+});
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const quantile = (sorted, q) =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -217,7 +224,10 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'sutazai-overload-'));
 const results = [];
 try {
   for (const clients of CLIENTS) {
-    for (const target of ['direct', 'gateway']) {
+    // direct, gateway, gateway, direct (with --abba): a machine that slows down during the run
+    // weighs on both sides alike.
+    const order = args.abba ? ['direct', 'gateway', 'gateway', 'direct'] : ['direct', 'gateway'];
+    for (const target of order) {
       const r = await run(target, clients, dataDir);
       results.push(r);
       const f = (x) => (x === null ? '-' : x.toFixed(1));
@@ -233,7 +243,9 @@ try {
             : ''),
       );
     }
-    const [d, g] = results.slice(-2);
+    const mine = results.filter((r) => r.clients === clients);
+    const d = mean(mine.filter((r) => r.target === 'direct'));
+    const g = mean(mine.filter((r) => r.target === 'gateway'));
     console.log(
       `  goodput gateway/direct at ${clients}: answers ${((100 * g.answersPerS) / d.answersPerS).toFixed(1)} %, ` +
         `tokens ${((100 * g.tokensPerS) / d.tokensPerS).toFixed(1)} %`,
@@ -259,11 +271,12 @@ writeFileSync(
       serviceMs: SERVICE_MS,
       boundMs: BOUND_MS,
       durationS: DURATION_S,
+      abba: args.abba,
       warmupS: WARMUP_S,
       results,
       ratios: CLIENTS.map((clients) => {
-        const d = results.find((r) => r.target === 'direct' && r.clients === clients);
-        const g = results.find((r) => r.target === 'gateway' && r.clients === clients);
+        const d = mean(results.filter((r) => r.target === 'direct' && r.clients === clients));
+        const g = mean(results.filter((r) => r.target === 'gateway' && r.clients === clients));
         return { clients, answers: g.answersPerS / d.answersPerS, tokens: g.tokensPerS / d.tokensPerS };
       }),
     },

@@ -1,6 +1,8 @@
 import { GatewayError } from '../errors/catalogue.js';
 import type { CancelSignal } from '../pipeline/cancel.js';
+import { ServiceEstimates } from './estimate.js';
 import { FairLane, LANE_INDEX, LANES, type Lane } from './lanes.js';
+import { Promises } from './reservations.js';
 
 /** How admission bounds each model's wait queue (built from config by settingsFrom()). */
 export interface AdmissionSettings {
@@ -86,8 +88,8 @@ class Gate {
   others = 0;
   waiting = 0;
   readonly lanes = [new FairLane<Waiter>(), new FairLane<Waiter>(), new FairLane<Waiter>()] as const;
-  /** Per lane: the queue reached its bound and takes no one until it has drained to REOPEN of it. */
-  readonly closed = [false, false, false];
+  /** Per lane: when the clients it turned away were told to come back. */
+  readonly promises = [new Promises(), new Promises(), new Promises()] as const;
   constructor(readonly model: string) {}
   waitersUpTo(li: number): number {
     let n = 0;
@@ -106,19 +108,8 @@ const asError = (reason: unknown): Error =>
  */
 const HEADROOM = 0.9;
 
-/**
- * A lane whose queue reached the bound takes new requests again once the expected wait of its
- * tail is under this share of the bound. Without it the places that free up go to whoever asks
- * at that instant: a closed-loop client that was just answered, never one that honoured its
- * Retry-After (bench/overload: 85 of 300 clients were ever answered). Rejected clients are told
- * to come back between half the drain time and all of it, when the lane is open again.
- */
-const REOPEN = 0.5;
-
-/** Weight of a new measurement in the service-time average once a few have been seen. */
-const EWMA_ALPHA = 0.1;
-/** Service-time estimates kept for models no longer gated (bounded: only models that answered). */
-const MAX_ESTIMATES = 1000;
+/** Shortest time a client is told to wait: Retry-After counts whole seconds. */
+const MIN_RETRY_MS = 1000;
 
 /**
  * The gateway's wait queue, one per model: requests start while the model has a free slot, else
@@ -131,8 +122,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   const { settings } = deps;
   const now = deps.now ?? (() => performance.now());
   const gates = new Map<string, Gate>();
-  /** Per model: [mean service ms, samples, mean absolute deviation ms]. */
-  const estimates = new Map<string, [number, number, number]>();
+  const estimates = new ServiceEstimates(settings.priorServiceMs);
 
   const slotsOf = (model: string): number => {
     const cap = deps.capacity(model);
@@ -142,12 +132,8 @@ export function createAdmission(deps: AdmissionDeps): Admission {
   /** Slots the batch and background lanes may hold together. */
   const othersLimit = (slots: number): number =>
     slots <= 1 ? slots : slots - Math.min(slots - 1, Math.ceil(slots * settings.interactiveReserve));
-  const serviceMs = (model: string): number => estimates.get(model)?.[0] ?? settings.priorServiceMs;
-  /** A service time on the slow side (mean + mean deviation), for the admission decision. */
-  const slowServiceMs = (model: string): number => {
-    const e = estimates.get(model);
-    return e === undefined ? settings.priorServiceMs : e[0] + e[2];
-  };
+  const serviceMs = (model: string): number => estimates.meanMs(model);
+  const slowServiceMs = (model: string): number => estimates.slowMs(model);
   const canStart = (g: Gate, li: number, slots: number): boolean =>
     g.active < slots && (li === 0 || g.others < othersLimit(slots));
 
@@ -160,24 +146,35 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     return ((ahead + 1) * slowServiceMs(model)) / Math.max(1, usable);
   }
 
-  function overloaded(g: Gate, li: number, slots: number, reason: RejectReason): GatewayError {
+  /** Service intervals per ms of a lane: its usable slots over the mean service time. */
+  const spacingMs = (model: string, li: number, slots: number): number =>
+    serviceMs(model) / Math.max(1, li === 0 ? slots : othersLimit(slots));
+
+  function overloaded(g: Gate, li: 0 | 1 | 2, slots: number, reason: RejectReason): GatewayError {
     const lane = LANES[li] ?? 'interactive';
     deps.observer?.rejected?.(g.model, lane, reason);
     const ahead = g.waitersUpTo(li);
-    // By the time the queue ahead has drained this request would start at once. Clients turned
-    // away together are told different times between half of that and all of it, so they do not
-    // come back together (a burst that would queue in the gateway, then leave the queue empty).
-    const drainMs = (ahead * serviceMs(g.model)) / Math.max(1, li === 0 ? slots : othersLimit(slots));
-    const retryAfter = Math.min(3600, Math.max(1, (drainMs / 1000) * (0.5 + Math.random() / 2)));
     const bound = settings.timeoutMs[lane];
+    // The first time the real queue has a place for one more within the bound, and at least one
+    // service interval after the last client told to come back (src/admission/reservations.ts).
+    const t = now();
+    const gap = spacingMs(g.model, li, slots);
+    const fits = Math.max(1, Math.floor((bound * HEADROOM) / Math.max(1, gap)));
+    const room = Math.max(0, ahead + 1 - fits);
+    // Returns one service interval apart keep the queue as long as it is; closer together while
+    // it is shorter than the bound allows, so it fills up again (a short queue runs dry when a
+    // few clients do not come back).
+    // Before any answer was timed the gap comes from the prior (1 s), likely too long: halve it.
+    const fill = estimates.measured(g.model) ? (ahead + 1) / fits : 0;
+    const spacing = gap * Math.min(1, Math.max(0.5, fill));
+    const at = g.promises[li].promise(t + Math.max(MIN_RETRY_MS, room * gap), spacing);
+    const retryAfter = Math.min(86_400, (at - t) / 1000);
     const why =
       reason === 'queue_full'
         ? `${g.waiting} requests are already waiting`
         : reason === 'timeout'
           ? `the request waited over ${(bound / 1000).toFixed(1)} s without a free slot`
-          : g.closed[li] === true && ahead > 0
-            ? `${ahead} requests are ahead (the queue takes requests again once its wait is under ${((bound * HEADROOM * REOPEN) / 1000).toFixed(1)} s)`
-            : `${ahead} requests are ahead and the expected wait exceeds ${(bound / 1000).toFixed(1)} s`;
+          : `${ahead} requests are ahead and ${g.promises[li].size - 1} more were told to come back; the wait would exceed ${(bound / 1000).toFixed(1)} s`;
     return new GatewayError(
       'SUTAZAI_ERR_OVERLOADED',
       `model '${g.model}' is at capacity (${slots} concurrent generations): ${why}; retry in ${Math.ceil(retryAfter)} s`,
@@ -198,24 +195,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         released = true;
         g.active--;
         if (li > 0) g.others--;
-        if (completed) measure(g.model, now() - grantedAt);
+        if (completed) estimates.measure(g.model, now() - grantedAt);
         dispatch(g);
       },
     };
-  }
-
-  function measure(model: string, ms: number): void {
-    const e = estimates.get(model);
-    if (e === undefined) {
-      if (estimates.size >= MAX_ESTIMATES) estimates.delete(estimates.keys().next().value ?? '');
-      estimates.set(model, [ms, 1, 0]);
-      return;
-    }
-    e[1]++;
-    // A plain mean for the first samples, then a moving average that follows changes.
-    const w = Math.max(EWMA_ALPHA, 1 / e[1]);
-    e[2] += (Math.abs(ms - e[0]) - e[2]) * w;
-    e[0] += (ms - e[0]) * w;
   }
 
   function dispatch(g: Gate): void {
@@ -263,16 +246,23 @@ export function createAdmission(deps: AdmissionDeps): Admission {
     }
     const bound = settings.timeoutMs[lane];
     const ahead = g.waitersUpTo(li);
+    const t = now();
+    const promises = g.promises[li];
+    // A client coming back when it was told to takes its place; one arriving unannounced goes
+    // behind those who will be back before it would start.
+    const returning = promises.claim(t);
     const expected = waitFor(model, li, slots, ahead);
-    if (g.closed[li] === true && expected <= bound * HEADROOM * REOPEN) g.closed[li] = false;
     const reason: RejectReason | undefined =
       g.waiting >= settings.maxQueue
         ? 'queue_full'
-        : expected > bound * HEADROOM || g.closed[li] === true
-          ? 'wait_bound'
-          : undefined;
+        : returning
+          ? expected > bound
+            ? 'wait_bound'
+            : undefined
+          : waitFor(model, li, slots, ahead + promises.dueBy(t + expected)) > bound * HEADROOM
+            ? 'wait_bound'
+            : undefined;
     if (reason !== undefined) {
-      g.closed[li] = true;
       const err = overloaded(g, li, slots, reason);
       if (g.active === 0 && g.waiting === 0) gates.delete(model);
       throw err;

@@ -65,24 +65,28 @@ async function interactiveWaits(stack: Stack, stillFlooded: () => number): Promi
   return waits;
 }
 
-describe('admission lanes: a batch and a task flood do not hold up interactive requests', () => {
-  it('with the default reserve (1 of 4 slots), an interactive request starts at once', async () => {
-    const { stack, batch, waiting } = await floodedStack(0.25);
-    const waits = await interactiveWaits(stack, waiting);
-    for (const w of waits) expect(w).toBeLessThan(SERVICE_MS / 2);
-    const done = await batch;
-    expect(done.json.succeeded).toBe(30);
-    expect(stack.sim.stats().rejected503).toBe(0);
-    await waitFor(() => stack.gw.services.admission.stats().length === 0, 15000, 'flood drained');
-    await expectNoTickets(stack);
-  });
+describe(
+  'admission lanes: a batch and a task flood do not hold up interactive requests',
+  { timeout: 60_000 },
+  () => {
+    it('with the default reserve (1 of 4 slots), an interactive request starts at once', async () => {
+      const { stack, batch, waiting } = await floodedStack(0.25);
+      const waits = await interactiveWaits(stack, waiting);
+      for (const w of waits) expect(w).toBeLessThan(SERVICE_MS / 2);
+      const done = await batch;
+      expect(done.json.succeeded).toBe(30);
+      expect(stack.sim.stats().rejected503).toBe(0);
+      await waitFor(() => stack.gw.services.admission.stats().length === 0, 30000, 'flood drained');
+      await expectNoTickets(stack);
+    });
 
-  it('with no reserve, an interactive request waits at most one service time', async () => {
-    const { stack, batch, waiting } = await floodedStack(0);
-    const waits = await interactiveWaits(stack, waiting);
-    for (const w of waits) expect(w).toBeLessThanOrEqual(SERVICE_MS * 1.25);
-    expect((await batch).json.succeeded).toBe(30);
-    expect(stack.sim.stats().rejected503).toBe(0);
-    await waitFor(() => stack.gw.services.admission.stats().length === 0, 15000, 'flood drained');
-  });
-});
+    it('with no reserve, an interactive request waits at most one service time', async () => {
+      const { stack, batch, waiting } = await floodedStack(0);
+      const waits = await interactiveWaits(stack, waiting);
+      for (const w of waits) expect(w).toBeLessThanOrEqual(SERVICE_MS * 1.25);
+      expect((await batch).json.succeeded).toBe(30);
+      expect(stack.sim.stats().rejected503).toBe(0);
+      await waitFor(() => stack.gw.services.admission.stats().length === 0, 30000, 'flood drained');
+    });
+  },
+);
