@@ -83,6 +83,9 @@ if (cases.has('throughput')) {
   const one = await gateway(1);
   const two = await gateway(2);
   const sides = { bare, one, two };
+  // Warm each side (every worker's JIT warms up on its own) before anything is recorded.
+  for (const side of Object.values(sides))
+    await hclientLoop({ ...target(side.url), connections: conns, durationS: 4, warmupS: 0 });
   const rows = [];
   log(`throughput: ${rounds} rounds × ${durationS}s at ${conns} connections (body ${body.length} B)`);
   for (let r = 0; r < rounds; r++) {
