@@ -108,6 +108,8 @@ function runPrimary(n: number, config: Config): Promise<void> {
       if (isPeerMessage(m)) onPeerMessage(w, m);
     });
     w.on('listening', () => {
+      // Its peer link exists by now (made before it listens); earlier messages would be lost.
+      send(w, { sutazai: 'peers', t: 'hello' });
       listening.add(w.id);
       if (!everListening && listening.size === n) log.info({ workers: n }, `all ${n} workers listening`);
       everListening ||= listening.size === n;

@@ -16,6 +16,7 @@ export interface PeerLink {
 
 /** IPC messages; every one carries `sutazai: 'peers'` so other IPC traffic is left alone. */
 export type PeerMessage =
+  | { sutazai: 'peers'; t: 'hello' }
   | { sutazai: 'peers'; t: 'collect'; id: string; what: string; arg?: unknown }
   | { sutazai: 'peers'; t: 'ask'; id: string; what: string; arg?: unknown }
   | { sutazai: 'peers'; t: 'answer'; id: string; value?: unknown; error?: string }
@@ -31,10 +32,15 @@ interface IpcProcess {
   off(ev: 'message', fn: (m: unknown) => void): unknown;
 }
 
-/** The worker side: ask the primary, answer its questions. */
+/**
+ * The worker side: ask the primary, answer its questions. Until the primary has said hello, the
+ * link asks nobody: a worker of another cluster manager (e.g. pm2's cluster mode) would otherwise
+ * wait out the timeout on every stats call.
+ */
 export function createIpcPeerLink(proc: IpcProcess = process, timeoutMs = 2000): PeerLink {
   const handlers = new Map<string, (arg: unknown) => unknown>();
   const pending = new Map<string, (values: unknown[]) => void>();
+  let linked = false;
   const send = (m: PeerMessage) => {
     try {
       proc.send?.(m);
@@ -44,6 +50,10 @@ export function createIpcPeerLink(proc: IpcProcess = process, timeoutMs = 2000):
   };
   const onMessage = (m: unknown) => {
     if (!isPeerMessage(m)) return;
+    if (m.t === 'hello') {
+      linked = true;
+      return;
+    }
     if (m.t === 'collected') {
       pending.get(m.id)?.(m.values);
       return;
@@ -64,6 +74,7 @@ export function createIpcPeerLink(proc: IpcProcess = process, timeoutMs = 2000):
   proc.on('message', onMessage);
   return {
     collect(what, arg) {
+      if (!linked) return Promise.resolve([]);
       const id = randomBytes(6).toString('hex');
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
