@@ -6,7 +6,7 @@ import { zodToGatewayError } from '../errors/validation.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { FINAL_STATUSES, type Store } from '../store/types.js';
 import { createBullEngine } from './bullmq-engine.js';
-import { checkCallbackUrl, createCallbackSender } from './callbacks.js';
+import { checkCallbackTarget, checkCallbackUrl, createCallbackSender } from './callbacks.js';
 import { createMemoryEngine } from './memory-engine.js';
 import { classifyError } from './outcome.js';
 import { startReconciler } from './reconcile.js';
@@ -92,6 +92,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
   const { config, logger, pipeline, store } = deps;
   const callbacks = createCallbackSender({
     allowedHosts: config.callbackAllowedHosts,
+    allowPrivate: config.callbackAllowPrivate,
     logger,
     ...deps.callbacks,
   });
@@ -215,6 +216,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
         input.callbackUrl === undefined
           ? undefined
           : checkCallbackUrl(input.callbackUrl, config.callbackAllowedHosts);
+      if (callbackUrl !== undefined) await checkCallbackTarget(callbackUrl, config.callbackAllowPrivate);
       const parsed = TASKS[input.type].schema.safeParse(input.payload);
       if (!parsed.success) {
         const e = zodToGatewayError(parsed.error, 'payload');
