@@ -45,7 +45,7 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     for (const t of queued) {
       if (closed) break;
       if (await engine.get(t.id)) continue;
-      await engine.add(t);
+      await engine.add({ ...t, requeued: true });
       added++;
     }
     if (added > 0)

@@ -16,6 +16,7 @@ import {
   percentile,
   type BandCounts,
   type EngineHooks,
+  type NewJob,
   type Processor,
   type QueueEngine,
   type TaskStatus,
@@ -151,8 +152,9 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
 
   const processor: Processor = async (run, signal) => {
     // A re-enqueued task may have finished meanwhile (its first run outlived the queue's data):
-    // the store has its outcome, so it is not run a second time.
-    const stored = await store.tasks.get(run.id).catch(() => undefined);
+    // the store has its outcome, so it is not run a second time. (Only those: a read per task
+    // would cost an embedded store's one connection on every run.)
+    const stored = run.requeued ? await store.tasks.get(run.id).catch(() => undefined) : undefined;
     if (stored?.status === 'completed') return { kind: 'completed', result: stored.result };
     if (stored?.status === 'failed' && stored.error)
       return { kind: 'failed', retryable: false, error: stored.error };
@@ -232,7 +234,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           'payload.prompts',
         );
       }
-      const job = {
+      const job: NewJob = {
         id: randomUUID(),
         type: input.type,
         payload: parsed.data,
@@ -249,6 +251,9 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           cause: err,
         });
       }
+      // Queue wait counts from here: the first task of an embedded store waits for it to open
+      // (seconds), which is neither queueing nor the client's doing.
+      job.createdAt = Date.now();
       try {
         await engine.add(job);
       } catch (err) {
