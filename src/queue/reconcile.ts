@@ -45,6 +45,9 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     for (const t of queued) {
       if (closed) break;
       if (await engine.get(t.id)) continue;
+      // Finished or cancelled since the list was read: engines write the final state to SQL
+      // before the job leaves the queue, so a job gone from the queue is final here by now.
+      if ((await store.tasks.get(t.id))?.status !== 'queued') continue;
       await engine.add({ ...t, requeued: true });
       added++;
     }
