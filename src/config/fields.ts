@@ -416,6 +416,13 @@ export const FIELDS = {
     schema: z.array(z.string()).default([]),
     doc: 'Host names accepted in the Host header besides loopback ones (against DNS rebinding; checked when bound to loopback or when this list is set; `*` = no check).',
   },
+  // [reliab] SSRF guard for task callbacks (src/queue/ssrf.ts)
+  callbackAllowPrivate: {
+    env: 'SUTAZAI_CALLBACK_ALLOW_PRIVATE',
+    flag: 'callback-allow-private',
+    schema: bool.default(false),
+    doc: 'Let callback host names (from SUTAZAI_CALLBACK_ALLOWED_HOSTS) resolve to loopback, private or link-local (169.254.x) addresses; off = refused (SSRF). Addresses written in the list are allowed as written.',
+  },
   // [reliab] queue recovery from the SQL task records (issue 23, finding 9; src/queue/reconcile.ts)
   taskReconcileMs: {
     env: 'SUTAZAI_TASK_RECONCILE_MS',

@@ -69,10 +69,16 @@ export function createOriginGuard(opts: OriginGuardOptions): OriginGuard {
 
   const listed = (origin: string) => anyOrigin || originRes.some((re) => re.test(origin.toLowerCase()));
 
+  // Host headers already accepted, verbatim: the hot path is one Set lookup (clients send the
+  // same few values). Bounded, so a client cycling through names cannot grow it.
+  const accepted = new Set<string>();
   function hostRefused(host: string | undefined): GatewayError | undefined {
-    if (!checkHost || host === undefined || host === '') return undefined;
+    if (!checkHost || host === undefined || host === '' || accepted.has(host)) return undefined;
     const name = hostName(host);
-    if (isLoopbackName(name) || hosts.has(name)) return undefined;
+    if (isLoopbackName(name) || hosts.has(name)) {
+      if (accepted.size < 64) accepted.add(host);
+      return undefined;
+    }
     return new GatewayError(
       'SUTAZAI_ERR_HOST_NOT_ALLOWED',
       `Host '${name}' is not allowed: this gateway answers loopback names only; ` +

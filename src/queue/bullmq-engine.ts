@@ -115,6 +115,7 @@ export async function createBullEngine(opts: BullEngineOptions): Promise<QueueEn
           payload: job.payload,
           priority: job.priority,
           ...(job.callbackUrl !== undefined ? { callbackUrl: job.callbackUrl } : {}),
+          ...(job.requeued ? { requeued: true } : {}),
         },
         {
           jobId: job.id,

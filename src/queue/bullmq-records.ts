@@ -7,6 +7,8 @@ export interface JobData {
   /** 0-10 as submitted (BullMQ's own priority only holds the band). */
   priority: number;
   callbackUrl?: string;
+  /** See NewJob.requeued. */
+  requeued?: boolean;
 }
 
 export type TaskJob = Job<JobData, unknown, string>;

@@ -101,6 +101,7 @@ export async function startBullWorker(deps: BullWorkerDeps, n: number, proc: Pro
               payload: job.data.payload,
               priority: job.data.priority,
               ...(job.data.callbackUrl ? { callbackUrl: job.data.callbackUrl } : {}),
+              ...(job.data.requeued ? { requeued: true } : {}),
               createdAt: job.timestamp,
               attempt,
               maxAttempts,

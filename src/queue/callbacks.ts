@@ -1,6 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
+import { Agent, fetch } from 'undici';
 import { errors } from '../errors/catalogue.js';
+import {
+  checkResolvedHost,
+  guardedLookup,
+  isLiteralHost,
+  PrivateAddressError,
+  type Resolver,
+} from './ssrf.js';
 
 /**
  * `callback_url` must be http(s) and its host must be listed in `allowed` ("host" allows any
@@ -26,6 +34,28 @@ export function checkCallbackUrl(raw: string, allowed: readonly string[]): strin
   return url.toString();
 }
 
+/**
+ * At submission, after checkCallbackUrl: a host name must resolve to public addresses unless
+ * private ones are allowed (SUTAZAI_CALLBACK_ALLOW_PRIVATE); an address (or localhost) written in
+ * the allow-list is allowed as written. 400 naming the address otherwise. Delivery checks again,
+ * on the address it connects to.
+ */
+export async function checkCallbackTarget(
+  normalised: string,
+  allowPrivate: boolean,
+  resolve?: Resolver,
+): Promise<void> {
+  const host = new URL(normalised).hostname;
+  if (allowPrivate || isLiteralHost(host)) return;
+  try {
+    await checkResolvedHost(host, allowPrivate, resolve);
+  } catch (err) {
+    if (err instanceof PrivateAddressError)
+      throw errors.validation(`callback_url: ${err.message}`, 'callback_url');
+    throw errors.validation(`callback_url: ${host} cannot be resolved`, 'callback_url');
+  }
+}
+
 export function isAllowedHost(url: URL, allowed: readonly string[]): boolean {
   const host = url.host.toLowerCase();
   const hostname = url.hostname.toLowerCase();
@@ -37,6 +67,10 @@ export function isAllowedHost(url: URL, allowed: readonly string[]): boolean {
 
 export interface CallbackSenderOptions {
   allowedHosts: readonly string[];
+  /** Let host names resolve to loopback/private/link-local addresses. Default false. */
+  allowPrivate?: boolean;
+  /** The resolver behind the SSRF guard. Default: the system's (dns.lookup). */
+  resolve?: Resolver;
   logger: FastifyBaseLogger;
   /** Delivery attempts. Default 3. */
   attempts?: number;
@@ -62,6 +96,10 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
   const backoff = opts.backoffMs ?? 1000;
   const timeout = opts.timeoutMs ?? 10_000;
   const closing = new AbortController();
+  // Every callback connection resolves through the SSRF guard: the address checked is the one used.
+  const dispatcher = new Agent({
+    connect: { lookup: guardedLookup(opts.allowPrivate ?? false, opts.resolve) },
+  });
   const inFlight = new Set<Promise<void>>();
 
   const sleep = (ms: number) => delay(ms, undefined, { signal: closing.signal }).catch(() => undefined);
@@ -79,6 +117,7 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
           headers: { 'content-type': 'application/json', 'user-agent': 'sutazai-task-callback' },
           body,
           redirect: 'manual',
+          dispatcher,
           signal: AbortSignal.any([AbortSignal.timeout(timeout), closing.signal]),
         });
         await res.body?.cancel();
@@ -89,6 +128,11 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
         }
         opts.logger.info({ url, status: res.status, attempt: i }, 'task callback failed');
       } catch (err) {
+        const cause = (err as { cause?: unknown }).cause;
+        if (cause instanceof PrivateAddressError) {
+          opts.logger.warn({ url, address: cause.address }, 'task callback refused: private address');
+          return;
+        }
         opts.logger.info({ url, err: (err as Error).message, attempt: i }, 'task callback failed');
       }
       if (i < attempts) await sleep(backoff * 2 ** (i - 1));
@@ -112,6 +156,7 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
       }
       closing.abort();
       await Promise.allSettled([...inFlight]);
+      await dispatcher.close();
     },
   };
 }

@@ -45,7 +45,10 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     for (const t of queued) {
       if (closed) break;
       if (await engine.get(t.id)) continue;
-      await engine.add(t);
+      // Finished or cancelled since the list was read: engines write the final state to SQL
+      // before the job leaves the queue, so a job gone from the queue is final here by now.
+      if ((await store.tasks.get(t.id))?.status !== 'queued') continue;
+      await engine.add({ ...t, requeued: true });
       added++;
     }
     if (added > 0)

@@ -6,7 +6,7 @@ import { zodToGatewayError } from '../errors/validation.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { FINAL_STATUSES, type Store } from '../store/types.js';
 import { createBullEngine } from './bullmq-engine.js';
-import { checkCallbackUrl, createCallbackSender } from './callbacks.js';
+import { checkCallbackTarget, checkCallbackUrl, createCallbackSender } from './callbacks.js';
 import { createMemoryEngine } from './memory-engine.js';
 import { classifyError } from './outcome.js';
 import { startReconciler } from './reconcile.js';
@@ -16,6 +16,7 @@ import {
   percentile,
   type BandCounts,
   type EngineHooks,
+  type NewJob,
   type Processor,
   type QueueEngine,
   type TaskStatus,
@@ -92,6 +93,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
   const { config, logger, pipeline, store } = deps;
   const callbacks = createCallbackSender({
     allowedHosts: config.callbackAllowedHosts,
+    allowPrivate: config.callbackAllowPrivate,
     logger,
     ...deps.callbacks,
   });
@@ -150,8 +152,9 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
 
   const processor: Processor = async (run, signal) => {
     // A re-enqueued task may have finished meanwhile (its first run outlived the queue's data):
-    // the store has its outcome, so it is not run a second time.
-    const stored = await store.tasks.get(run.id).catch(() => undefined);
+    // the store has its outcome, so it is not run a second time. (Only those: a read per task
+    // would cost an embedded store's one connection on every run.)
+    const stored = run.requeued ? await store.tasks.get(run.id).catch(() => undefined) : undefined;
     if (stored?.status === 'completed') return { kind: 'completed', result: stored.result };
     if (stored?.status === 'failed' && stored.error)
       return { kind: 'failed', retryable: false, error: stored.error };
@@ -215,6 +218,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
         input.callbackUrl === undefined
           ? undefined
           : checkCallbackUrl(input.callbackUrl, config.callbackAllowedHosts);
+      if (callbackUrl !== undefined) await checkCallbackTarget(callbackUrl, config.callbackAllowPrivate);
       const parsed = TASKS[input.type].schema.safeParse(input.payload);
       if (!parsed.success) {
         const e = zodToGatewayError(parsed.error, 'payload');
@@ -230,7 +234,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           'payload.prompts',
         );
       }
-      const job = {
+      const job: NewJob = {
         id: randomUUID(),
         type: input.type,
         payload: parsed.data,
@@ -247,6 +251,9 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           cause: err,
         });
       }
+      // Queue wait counts from here: the first task of an embedded store waits for it to open
+      // (seconds), which is neither queueing nor the client's doing.
+      job.createdAt = Date.now();
       try {
         await engine.add(job);
       } catch (err) {

@@ -13,6 +13,8 @@ export interface NewJob {
   priority: number;
   callbackUrl?: string;
   createdAt: number;
+  /** Put back on the queue from its SQL record (reconcile.ts): it may have finished already. */
+  requeued?: boolean;
 }
 
 /** One attempt of a job, as the processor sees it. */
