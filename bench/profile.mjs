@@ -78,6 +78,7 @@ const gw = proxy
   : spawnNode([...profiler, CLI, 'serve', '--port', String(port), '--upstream', `ollama=${sim.url}`], {
       SUTAZAI_LOG_LEVEL: 'warn',
       SUTAZAI_CACHE_MODE: cacheMode,
+      SUTAZAI_UPSTREAM_SLOTS: '1024',
       HEAP_OUT: heapOut,
       ...env,
     });

@@ -120,7 +120,9 @@ export async function startGateway(upstream, env = {}, { cli = [CLI], readyMs = 
   const port = await freePort();
   const p = spawnNode(
     [...cli, 'serve', '--port', String(port), '--upstream', upstream],
-    { SUTAZAI_LOG_LEVEL: 'warn', ...env },
+    // The benchmark simulator runs 1024 generations at once (startSim): so may the gateway, so that
+    // its admission queue (4 slots per upstream by default) is not what a proxy benchmark measures.
+    { SUTAZAI_LOG_LEVEL: 'warn', SUTAZAI_UPSTREAM_SLOTS: '1024', ...env },
     { role: 'sut' },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -102,7 +102,9 @@ function runPrimary(n: number, config: Config): Promise<void> {
   };
 
   const fork = () => {
-    const w = cluster.fork();
+    // Each worker schedules its share of every model's slots (docs/admission.md): the workers here
+    // times the gateway processes SUTAZAI_ADMISSION_PROCESSES already counts elsewhere.
+    const w = cluster.fork({ SUTAZAI_ADMISSION_PROCESSES: String(n * config.admissionProcesses) });
     started.set(w.id, Date.now());
     w.on('message', (m: unknown) => {
       if (isPeerMessage(m)) onPeerMessage(w, m);
