@@ -61,9 +61,63 @@ const options = fc.record(
 );
 const stream = fc.oneof(fc.boolean(), fc.constant(undefined));
 
-export const LENGTH_KEYS = new Set(['num_predict', 'max_tokens', 'max_completion_tokens', 'n', 'prompts']);
+export const LENGTH_KEYS = new Set([
+  'num_predict',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'n',
+  'prompts',
+]);
 
 export const ROUTES: FuzzRoute[] = [
+  // Anthropic Messages
+  {
+    surface: 'anthropic',
+    method: 'POST',
+    path: '/v1/messages',
+    valid: fc.record({
+      model: fc.constantFrom('tinyllama', 'llama3.2'),
+      max_tokens: fc.integer({ min: 1, max: 8 }),
+      messages: fc.array(fc.record({ role: fc.constant('user'), content: text }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      stream,
+    }),
+    fields: {
+      model,
+      max_tokens: small,
+      messages,
+      system: fc.oneof(text, fc.array(fc.record({ type: fc.constant('text'), text }), { maxLength: 2 })),
+      stop_sequences: fc.array(text, { maxLength: 3 }),
+      temperature: small,
+      stream,
+    },
+  },
+  // OpenAI Responses
+  {
+    surface: 'openai',
+    method: 'POST',
+    path: '/v1/responses',
+    valid: fc.record({
+      model: fc.constantFrom('tinyllama', 'llama3.2'),
+      input: fc.oneof(
+        text,
+        fc.array(fc.record({ role: fc.constant('user'), content: text }), { maxLength: 3 }),
+      ),
+      max_output_tokens: fc.integer({ min: 16, max: 24 }),
+      stream,
+    }),
+    fields: {
+      model,
+      input: fc.oneof(text, messages),
+      instructions: text,
+      max_output_tokens: small,
+      temperature: small,
+      stream,
+    },
+  },
   // SutazAI v1
   {
     surface: 'v1',
