@@ -12,7 +12,8 @@ import { createTieredCache, type L1Entry } from './tiered.js';
 export type CacheConfig = Pick<
   Config,
   'cacheMode' | 'cacheTtlS' | 'cacheMaxBytes' | 'cachePrefix' | 'redisTimeoutMs' | 'redisUrl'
->;
+> &
+  Partial<Pick<Config, 'cachePerKey'>>;
 
 export interface ResponseCacheDeps {
   config: CacheConfig;
@@ -128,6 +129,7 @@ export function createResponseCache(deps: ResponseCacheDeps): ResponseCache {
     mode: config.cacheMode,
     ttlMs,
     prefix: config.cachePrefix,
+    perKey: config.cachePerKey ?? false,
   });
 
   // Counting L2 keys is a SCAN: share one in-flight count and reuse it for a few seconds, since
