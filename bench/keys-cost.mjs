@@ -9,7 +9,7 @@
 // key (side a ignores it).
 // Target: throughput cost ≤ 10 % (median of per-pair ratios); CPU µs per request reported.
 // Usage: npm run build && node bench/keys-cost.mjs [--duration 3] [--warmup 0.5] [--rounds 16]
-//        [--pairs 2] [--connections 1000] [--limiter redis|memory] [--aa] [--out bench/results/keys-cost.json]
+//        [--pairs 2] [--connections 1000] [--limiter redis|memory] [--usage on|off] [--aa] [--out bench/results/keys-cost.json]
 // Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; a schema of its
 // own, dropped afterwards) and, with --limiter redis, Redis (REDIS_URL, default redis://127.0.0.1:6379).
 import { execFileSync } from 'node:child_process';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '2' },
     connections: { type: 'string', default: '1000' },
     limiter: { type: 'string', default: 'redis' },
+    /** Usage log on side b (`off` isolates the cost of keys + limits). */
+    usage: { type: 'string', default: 'on' },
     /** A/A check of the harness: both sides with auth on. */
     aa: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/keys-cost.json' },
@@ -85,7 +87,11 @@ try {
     start: (side) =>
       startGateway(
         `ollama=${sim.url}`,
-        { ...common, SUTAZAI_AUTH: side === 'b' || values.aa ? 'on' : 'off' },
+        {
+          ...common,
+          SUTAZAI_AUTH: side === 'b' || values.aa ? 'on' : 'off',
+          SUTAZAI_USAGE_LOG: values.usage,
+        },
         { readyMs: 30_000 },
       ),
     async prepare(gw) {
@@ -148,6 +154,7 @@ const result = {
     processesPerSide: Number(values.pairs),
     connections,
     limiter: values.limiter,
+    usage: values.usage,
     aa: values.aa,
   },
   runs: { off: raw.a, on: raw.b },
