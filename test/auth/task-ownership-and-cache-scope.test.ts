@@ -75,7 +75,7 @@ describe.each(['postgres', 'pglite'] as const)('ownership and cache scope, store
     expect(status).toBe('completed');
     expect(await list(b.key)).not.toContain(id);
     expect(await list(a.key)).toContain(id);
-  }, 30_000);
+  }, 120_000);
 
   const cacheOf = async (gw: TestGateway, key: string, content: string) => {
     const r = await fetch(`${gw.url}/v1/chat/completions`, {
