@@ -1,5 +1,8 @@
 /* global uPlot */
-// SutazAI dashboard: reads only the public HTTP API (GET /api/v1/metrics/stream, GET /api/v1/alerts).
+// SutazAI dashboard: reads only the public HTTP API (GET /api/v1/metrics/stream, GET /api/v1/alerts,
+// GET /api/v1/usage). With API keys on, the key typed in the header is kept in this browser's
+// localStorage and sent as `Authorization: Bearer` (the stream is then read with fetch, since
+// EventSource cannot send headers).
 (function () {
   'use strict';
 
@@ -164,9 +167,62 @@
     renderWindows(v.traffic);
   }
 
+  const KEY_ITEM = 'sutazai.apiKey';
+  let apiKey = window.localStorage.getItem(KEY_ITEM) || '';
+  const authHeaders = () => (apiKey ? { authorization: 'Bearer ' + apiKey } : {});
+
+  function renderUsage(rows) {
+    const tb = document.querySelector('#usage tbody');
+    tb.replaceChildren();
+    for (const r of rows) {
+      const tr = el('tr');
+      tr.append(
+        el('td', '', r.key === null ? '(anonymous)' : r.key),
+        el('td', '', String(r.requests)),
+        el('td', '', String(r.errors)),
+        el('td', '', String(r.prompt_tokens)),
+        el('td', '', String(r.completion_tokens)),
+        el('td', '', String(r.cache_hits)),
+        el('td', '', fmt.ms(r.avg_latency_ms)),
+        el('td', '', fmt.ms(r.avg_ttft_ms)),
+      );
+      tb.append(tr);
+    }
+  }
+
+  async function loadUsage() {
+    const note = $('usage-note');
+    try {
+      const since = new Date(Date.now() - 86400000).toISOString();
+      const res = await fetch('/api/v1/usage?group_by=key&since=' + encodeURIComponent(since), {
+        cache: 'no-store',
+        headers: authHeaders(),
+      });
+      if (res.status === 404) {
+        note.textContent = 'The usage log is off (SUTAZAI_USAGE_LOG).';
+        renderUsage([]);
+        return;
+      }
+      if (res.status === 401 || res.status === 403) {
+        note.textContent = 'Enter an API key above to see usage (the admin key shows every key).';
+        renderUsage([]);
+        return;
+      }
+      if (!res.ok) {
+        note.textContent = 'usage unavailable (' + res.status + ')';
+        return;
+      }
+      const body = await res.json();
+      note.textContent = body.rows.length ? '' : 'no requests in the last 24 h';
+      renderUsage(body.rows);
+    } catch {
+      note.textContent = 'usage unavailable';
+    }
+  }
+
   async function loadHistory() {
     try {
-      const res = await fetch('/api/v1/alerts', { cache: 'no-store' });
+      const res = await fetch('/api/v1/alerts', { cache: 'no-store', headers: authHeaders() });
       if (!res.ok) return;
       const body = await res.json();
       const ul = $('history');
@@ -179,7 +235,49 @@
     }
   }
 
+  function noData() {
+    $('conn').textContent = 'reconnecting…';
+    const status = $('status');
+    status.className = 'pill unknown';
+    status.textContent = 'no data';
+  }
+
+  /** The metrics stream read with fetch, so the API key can go in a header. */
+  async function connectWithKey() {
+    for (;;) {
+      try {
+        const res = await fetch('/api/v1/metrics/stream', { headers: authHeaders() });
+        if (!res.ok) throw new Error(String(res.status));
+        $('conn').textContent = 'live';
+        const reader = res.body.pipeThrough(new window.TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const frame = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            let event = 'message';
+            let dataText = '';
+            for (const line of frame.split('\n')) {
+              if (line.startsWith('event:')) event = line.slice(6).trim();
+              else if (line.startsWith('data:')) dataText += line.slice(5).trim();
+            }
+            if (event === 'metrics' && dataText) onMetrics(JSON.parse(dataText));
+          }
+        }
+      } catch {
+        // fall through to the retry below
+      }
+      noData();
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
   function connect() {
+    if (apiKey) return void connectWithKey();
     const es = new EventSource('/api/v1/metrics/stream');
     es.addEventListener('open', () => {
       $('conn').textContent = 'live';
@@ -194,7 +292,18 @@
     });
   }
 
+  $('key').value = apiKey;
+  $('key-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    apiKey = $('key').value.trim();
+    if (apiKey) window.localStorage.setItem(KEY_ITEM, apiKey);
+    else window.localStorage.removeItem(KEY_ITEM);
+    window.location.reload();
+  });
+
   connect();
   void loadHistory();
+  void loadUsage();
   setInterval(loadHistory, 5000);
+  setInterval(loadUsage, 10000);
 })();

@@ -185,8 +185,14 @@ export function canonicalRequest(req: GenerationRequest | EmbedRequest): Record<
  * `<prefix>r:<kind>:<model>:<sha256 hex>`. The readable kind and model let an operator clear by
  * pattern (e.g. a model name); the hash covers the full canonical request, model included.
  */
-export function cacheKey(prefix: string, req: GenerationRequest | EmbedRequest): string {
-  const digest = hash('sha256', canonicalJson(canonicalRequest(req)), 'hex');
+export function cacheKey(prefix: string, req: GenerationRequest | EmbedRequest, scope?: string): string {
+  const canonical = canonicalRequest(req);
+  // A per-key cache (SUTAZAI_CACHE_PER_KEY) folds the API key id into the hash.
+  const digest = hash(
+    'sha256',
+    canonicalJson(scope === undefined ? canonical : { ...canonical, _key: scope }),
+    'hex',
+  );
   return `${responseKeyPrefix(prefix)}${req.kind}:${req.model}:${digest}`;
 }
 

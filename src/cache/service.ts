@@ -18,7 +18,8 @@ export type CacheConfig = Partial<
 type CacheCoreConfig = Pick<
   Config,
   'cacheMode' | 'cacheTtlS' | 'cacheMaxBytes' | 'cachePrefix' | 'redisTimeoutMs' | 'redisUrl'
->;
+> &
+  Partial<Pick<Config, 'cachePerKey'>>;
 
 export interface ResponseCacheDeps {
   config: CacheConfig;
@@ -140,6 +141,7 @@ export function createResponseCache(deps: ResponseCacheDeps): ResponseCache {
     },
     ttlMs,
     prefix: config.cachePrefix,
+    perKey: config.cachePerKey ?? false,
   });
 
   // Counting L2 keys is a SCAN: share one in-flight count and reuse it for a few seconds, since

@@ -25,6 +25,8 @@ export interface CacheStageDeps {
   ttlMs: number;
   /** Namespace prefix of every key (config cachePrefix). */
   prefix: string;
+  /** Entries per API key (SUTAZAI_CACHE_PER_KEY) instead of shared by every key. Default false. */
+  perKey?: boolean;
 }
 
 /** Counters of what the stage did with each request. */
@@ -56,6 +58,7 @@ export interface CacheStage extends Stage {
 export function createCacheStage(deps: CacheStageDeps): CacheStage {
   const { cache, merger, embedMerger, mode, ttlMs, prefix } = deps;
   const sampled = deps.sampled;
+  const scopeOf = (ctx: RequestContext) => (deps.perKey ? ctx.caller.keyId : undefined);
   const s: CacheStageStats = {
     requests: 0,
     hitsL1: 0,
@@ -119,9 +122,9 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
         const r = await next();
         if (!decision.store) return { ...r, cache: 'bypass' };
         // no-cache: a fresh answer that refreshes the entry.
-        return { ...r, chunks: writeThrough(cacheKey(prefix, req), r), cache: 'bypass' };
+        return { ...r, chunks: writeThrough(cacheKey(prefix, req, scopeOf(ctx)), r), cache: 'bypass' };
       }
-      const key = cacheKey(prefix, req);
+      const key = cacheKey(prefix, req, scopeOf(ctx));
       if (!merger.has(key)) {
         const hit = await cache.get(key);
         if (hit?.answer.kind === 'gen') {
@@ -158,7 +161,7 @@ export function createCacheStage(deps: CacheStageDeps): CacheStage {
         s.bypass++;
         return { ...(await next()), cache: 'bypass' };
       }
-      const key = cacheKey(prefix, req);
+      const key = cacheKey(prefix, req, scopeOf(ctx));
       if (decision.lookup) {
         const hit = await cache.get(key);
         if (hit?.answer.kind === 'embed') {

@@ -63,7 +63,6 @@ export function limitsStage(deps: { limiter: Limiter; defaultMaxTokens: number }
     id: string,
     l: CallerKey,
     est: number,
-    hit: boolean,
   ): AsyncIterable<Chunk> {
     let used = 0;
     try {
@@ -72,7 +71,7 @@ export function limitsStage(deps: { limiter: Limiter; defaultMaxTokens: number }
         yield c;
       }
     } finally {
-      limiter.finish(id, l, (hit ? 0 : used) - est);
+      limiter.finish(id, l, used - est);
     }
   }
 
@@ -92,8 +91,12 @@ export function limitsStage(deps: { limiter: Limiter; defaultMaxTokens: number }
         limiter.finish(id, l, -est);
         throw err;
       }
-      const hit = result.cache === 'hit-l1' || result.cache === 'hit-l2';
-      return { ...result, chunks: settled(result.chunks, id, l, est, hit) };
+      if (result.cache === 'hit-l1' || result.cache === 'hit-l2') {
+        // A cache hit cost no upstream tokens and is replayed from memory: settle now, unwrapped.
+        limiter.finish(id, l, -est);
+        return result;
+      }
+      return { ...result, chunks: settled(result.chunks, id, l, est) };
     },
     async embed(req, ctx, next) {
       const l = ctx.caller.key;

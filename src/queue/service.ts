@@ -65,13 +65,18 @@ export interface TaskListQuery {
   status?: TaskStatus;
   /** Default 50, at most 1000. */
   limit?: number;
+  /** Only the tasks of this API key. */
+  owner?: string;
 }
 
 export interface TaskService {
   readonly engine: 'bullmq' | 'memory';
   /** Validate and enqueue; 400 GatewayError naming the field on bad input. */
-  submit(input: TaskInput): Promise<TaskView>;
+  /** `owner`: the API key submitting it (only that key, and the admin, may read it). */
+  submit(input: TaskInput, owner?: string): Promise<TaskView>;
   get(id: string): Promise<TaskView | undefined>;
+  /** The API key that submitted a task; undefined when anonymous or unknown. */
+  ownerOf(id: string): Promise<string | undefined>;
   list(query?: TaskListQuery): Promise<TaskView[]>;
   /** Cancel a queued task, or abort a running one; undefined when unknown. */
   cancel(id: string): Promise<TaskView | undefined>;
@@ -205,7 +210,7 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
 
   const service: TaskService = {
     engine: engine.kind,
-    async submit(input) {
+    async submit(input, owner) {
       if (closing) throw new GatewayError('SUTAZAI_ERR_SHUTTING_DOWN', 'the gateway is shutting down');
       if (!isTaskType(input.type)) {
         throw errors.validation(`task_type: must be one of ${Object.keys(TASKS).join(', ')}`, 'task_type');
@@ -244,7 +249,8 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
       };
       // The record first: once accepted, a task is in SQL with its payload, whatever Redis loses.
       try {
-        await store.tasks.enqueue(job);
+        // An owned task carries its owner from the start, so ownership never depends on the queue.
+        await store.tasks.enqueue(job, owner);
       } catch (err) {
         throw new GatewayError('SUTAZAI_ERR_DEPENDENCY_UNAVAILABLE', 'task store unavailable, retry later', {
           retryAfter: 5,
@@ -270,9 +276,23 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
       });
     },
     get,
+    async ownerOf(id) {
+      return (await store.tasks.get(id))?.owner;
+    },
     async list(query = {}) {
       const limit = Math.min(1000, Math.max(1, Math.trunc(query.limit ?? 50)));
-      const { status } = query;
+      const { status, owner } = query;
+      if (owner !== undefined) {
+        // A key's tasks come from the store (each is saved at submit) with the live state on top.
+        const final = status !== undefined && FINAL_STATUSES.has(status);
+        const recs = await store.tasks.list({ owner, limit, ...(final ? { status } : {}) });
+        const views = await Promise.all(
+          recs.map(async (r) =>
+            FINAL_STATUSES.has(r.status) ? toView(r) : ((await get(r.id)) ?? toView(r)),
+          ),
+        );
+        return status === undefined || final ? views : views.filter((v) => v.status === status);
+      }
       if (status !== undefined && FINAL_STATUSES.has(status)) {
         return (await store.tasks.list({ status, limit })).map(toView);
       }

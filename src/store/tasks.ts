@@ -100,12 +100,12 @@ export function createTaskRepository(db: Queryable): TaskRepository {
       );
       return rows.map(toRecord);
     },
-    async enqueue(t) {
+    async enqueue(t, owner) {
       await db.query(
-        `INSERT INTO tasks (id, task_type, status, priority, attempts, created_at, payload, callback_url)
-         VALUES ($1, $2, 'queued', $3, 0, $4, $5::jsonb, $6)
+        `INSERT INTO tasks (id, task_type, status, priority, attempts, created_at, payload, callback_url, owner_key)
+         VALUES ($1, $2, 'queued', $3, 0, $4, $5::jsonb, $6, $7)
          ON CONFLICT (id) DO NOTHING`,
-        [t.id, t.type, t.priority, ts(t.createdAt), json(t.payload), t.callbackUrl ?? null],
+        [t.id, t.type, t.priority, ts(t.createdAt), json(t.payload), t.callbackUrl ?? null, owner ?? null],
       );
     },
     async unqueue(id) {

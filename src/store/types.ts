@@ -50,7 +50,8 @@ export interface QueuedTask {
 export interface TaskRepository {
   save(record: TaskRecord): Promise<void>;
   /** Record an accepted task as queued, with its payload (a no-op when the id exists). */
-  enqueue(task: QueuedTask): Promise<void>;
+  /** Records a task as queued (with its payload and, when a key made it, its owner). */
+  enqueue(task: QueuedTask, owner?: string): Promise<void>;
   /** Forget a queued record whose enqueue failed (never touches a task that has moved on). */
   unqueue(id: string): Promise<void>;
   /** Tasks still queued (not final) created before `before` (epoch ms), oldest first. */

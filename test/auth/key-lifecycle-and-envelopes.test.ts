@@ -83,7 +83,7 @@ describe.each(['postgres', 'pglite'] as const)('API keys on %s', (engine) => {
 
     // Probes stay public.
     expect((await fetch(`${url}/health`)).status).toBe(200);
-  });
+  }, 120_000); // the first request opens the embedded store (slow on a busy machine)
 
   it('create → use on every process → revoke → 401 on every process within the window', async () => {
     const created = await adminCreateKey(gws[0]!, { name: 'team a', models: ['tinyllama'] });

@@ -86,7 +86,7 @@ describe.each(['postgres', 'pglite'] as const)('per-key limits, store %s', (engi
     expect(r.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
     const body = JSON.parse(bodies[res.indexOf(r)]!) as { error: { type: string; code: string } };
     expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
-  }, 60_000);
+  }, 120_000);
 
   it('rpm 1000: all 200 concurrent requests answered (no false refusals)', async () => {
     const { key } = await adminCreateKey(gws[0]!, { name: 'rpm1000', rpm: 1000, concurrency: 500 });

@@ -113,7 +113,7 @@ describe.each(engines)('keys and usage tables on %s', (name, open) => {
     } finally {
       await store.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('migrations with two processes starting at once (PostgreSQL)', () => {

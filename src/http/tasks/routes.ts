@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../../errors/catalogue.js';
 import type { TaskInput } from '../../queue/registry.js';
@@ -46,24 +46,40 @@ function statsBody(s: TaskStats) {
   };
 }
 
+/** The key whose tasks a request may see: its own; undefined = all (the admin key, or auth off). */
+const ownerScope = (req: FastifyRequest) => {
+  const p = req.sutazaiPrincipal;
+  return p === null || p.admin ? undefined : p.keyId;
+};
+
 /** /api/v1/tasks: submit, read, watch (SSE), list and cancel background tasks. */
 export function tasksRoutes(tasks: TaskService): FastifyPluginAsync {
+  /** 404 (not 403: another key's task ids are not confirmed) unless the caller may see it. */
+  async function checkOwner(req: FastifyRequest, id: string) {
+    const scope = ownerScope(req);
+    if (scope !== undefined && (await tasks.ownerOf(id)) !== scope) throw notFound(id);
+  }
   return async (app: FastifyInstance) => {
     app.post('/api/v1/tasks', async (req, reply) => {
       const body = parseBody(submitBody, req.body);
-      const view = await tasks.submit({
-        type: body.task_type,
-        payload: body.payload,
-        ...(body.priority !== undefined ? { priority: body.priority } : {}),
-        ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
-      } as TaskInput);
+      const view = await tasks.submit(
+        {
+          type: body.task_type,
+          payload: body.payload,
+          ...(body.priority !== undefined ? { priority: body.priority } : {}),
+          ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
+        } as TaskInput,
+        req.sutazaiPrincipal?.keyId,
+      );
       return reply.code(202).header('location', `/api/v1/tasks/${view.task_id}`).send(view);
     });
 
     app.get('/api/v1/tasks', async (req) => {
       const q = listQuery.safeParse(req.query);
       if (!q.success) throw zodToGatewayError(q.error);
+      const owner = ownerScope(req);
       const list = await tasks.list({
+        ...(owner !== undefined ? { owner } : {}),
         ...(q.data.status !== undefined ? { status: q.data.status } : {}),
         ...(q.data.limit !== undefined ? { limit: q.data.limit } : {}),
       });
@@ -74,6 +90,7 @@ export function tasksRoutes(tasks: TaskService): FastifyPluginAsync {
 
     app.get('/api/v1/tasks/:id', async (req) => {
       const { id } = parseBody(idParams, req.params);
+      await checkOwner(req, id);
       const view = await tasks.get(id);
       if (!view) throw notFound(id);
       return view;
@@ -81,6 +98,7 @@ export function tasksRoutes(tasks: TaskService): FastifyPluginAsync {
 
     app.delete('/api/v1/tasks/:id', async (req) => {
       const { id } = parseBody(idParams, req.params);
+      await checkOwner(req, id);
       const view = await tasks.cancel(id);
       if (!view) throw notFound(id);
       return view;
@@ -90,6 +108,7 @@ export function tasksRoutes(tasks: TaskService): FastifyPluginAsync {
     // result or error, then the stream ends.
     app.get('/api/v1/tasks/:id/events', async (req, reply) => {
       const { id } = parseBody(idParams, req.params);
+      await checkOwner(req, id);
       if (!(await tasks.get(id))) throw notFound(id);
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
