@@ -55,7 +55,8 @@ export function errorHeaders(err: GatewayError): Record<string, string> {
   const s = err.retryAfter;
   if (s === undefined) return h;
   h['retry-after'] = String(Math.max(1, Math.ceil(s)));
-  if (!Number.isInteger(s)) h['retry-after-ms'] = String(Math.max(1, Math.round(s * 1000)));
+  const ms = Math.max(1, Math.round(s * 1000));
+  if (ms % 1000 !== 0) h['retry-after-ms'] = String(ms);
   return h;
 }
 

@@ -249,6 +249,12 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
       };
       // The record first: once accepted, a task is in SQL with its payload, whatever Redis loses.
       try {
+        // Queue wait counts from when the store is open: the first task of an embedded store
+        // waits for it to open (seconds), which is neither queueing nor the client's doing.
+        if ('opened' in store && store.opened === false) {
+          await store.tasks.get(job.id);
+          job.createdAt = Date.now();
+        }
         // An owned task carries its owner from the start, so ownership never depends on the queue.
         await store.tasks.enqueue(job, owner);
       } catch (err) {
@@ -257,9 +263,6 @@ export async function createTaskService(deps: TaskServiceDeps): Promise<TaskServ
           cause: err,
         });
       }
-      // Queue wait counts from here: the first task of an embedded store waits for it to open
-      // (seconds), which is neither queueing nor the client's doing.
-      job.createdAt = Date.now();
       try {
         await engine.add(job);
       } catch (err) {

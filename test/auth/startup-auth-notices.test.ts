@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -10,7 +12,13 @@ function serveUntilListening(env: Record<string, string>): Promise<Array<{ level
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), SUTAZAI_DATA_DIR: tmpdir(), ...env },
+      // Its own data dir: the embedded store's directory is locked by the process using it.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        SUTAZAI_DATA_DIR: mkdtempSync(join(tmpdir(), 'sutazai-auth-notices-')),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -81,7 +81,8 @@ describe.each(['postgres', 'pglite'] as const)('ownership and cache scope, store
     const r = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: auth(key),
-      body: chatBody('tinyllama', content),
+      // temperature 0: the OpenAI surface caches only deterministic requests (docs: cache policy).
+      body: JSON.stringify({ ...(JSON.parse(chatBody('tinyllama', content)) as object), temperature: 0 }),
     });
     await r.text();
     return r.headers.get('x-sutazai-cache');

@@ -83,7 +83,9 @@ describe('Ollama model management through the gateway', () => {
   it('ps merges the upstreams’ real /api/ps', async () => {
     const ps = await client.ps();
     const listed = ps.models.map((m) => m.name);
-    expect(listed).toEqual(expect.arrayContaining(['tinyllama:latest', 'llama3.2:latest', 'phi3:mini']));
+    // Models loaded at start; a pulled model (phi3:mini) is on disk but not in memory until used,
+    // as with Ollama.
+    expect(listed).toEqual(expect.arrayContaining(['tinyllama:latest', 'llama3.2:latest']));
     expect(listed).not.toContain('gpt-sim');
     expect(a.stats().requests['/api/ps']).toBeGreaterThanOrEqual(1);
     expect(b.stats().requests['/api/ps']).toBeGreaterThanOrEqual(1);

@@ -121,6 +121,14 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"0.12.6"}');
       return;
     }
+    if (req.url === '/api/ps') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"models":[]}');
+      return;
+    }
+    if (body === undefined || body === null) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
     const b = body as { messages?: Array<{ content: string }>; stream?: boolean };
     behave((b.messages?.at(-1)?.content ?? '').split(' ')[0] ?? '', res, b.stream !== false);
   };
@@ -129,6 +137,9 @@ beforeAll(async () => {
     cacheMode: 'off',
     timeoutMs: 1000,
     streamIdleTimeoutMs: 800,
+    // Each fault's own answer is under test here, one after another on the one upstream; its
+    // circuit opening after a run of failures is test/routing's subject, so keep it closed.
+    breakerFailures: 1000,
   });
 });
 afterAll(async () => {
