@@ -162,7 +162,10 @@ describe('alerts on induced conditions (real gateway)', () => {
   });
 
   it('an error burst fires the error-rate alert, which clears once the window is clean', async () => {
-    stack = await startMetricsStack({ gateway: { alertIntervalMs: 100, alertWindowS: 2 } });
+    // The circuit stays closed through the burst: the alert is under test, not ejection (test/routing).
+    stack = await startMetricsStack({
+      gateway: { alertIntervalMs: 100, alertWindowS: 2, breakerFailures: 1000 },
+    });
     const { gw, sim } = stack;
     sim.setFaults({ errorRate: 1 });
     const statuses: number[] = [];

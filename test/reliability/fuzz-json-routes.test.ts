@@ -118,7 +118,8 @@ describe.skipIf(missing('postgres'))('fuzz: every JSON route, hostile bodies', (
       // Warm-up: pools, JIT and the V8 heap at their working size. After 1000 requests the heap
       // was still growing to its plateau (RSS 191 → 228 → 229 → 236 → 169 → 172 MiB over five
       // rounds of 5000: no leak, but a short warm-up reads the plateau as growth).
-      await lanes(2000);
+      // With /v1/messages and /v1/responses in the table, 2000 was short of the plateau (RSS +25 %).
+      await lanes(4000);
       const pid = gw.proc.pid ?? 0;
       const before = rssOf(pid);
       const started = Date.now();
